@@ -1,0 +1,34 @@
+//! The declarative model of a Verge configuration file, in CloudFront's terms and snake_case.
+
+mod distribution;
+mod node;
+mod policies;
+
+use std::collections::BTreeMap;
+
+pub use distribution::*;
+pub use node::*;
+pub use policies::*;
+
+/// A whole configuration file.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// `[node]`.
+    pub node: Node,
+    /// `[[listeners]]`.
+    pub listeners: Vec<Listener>,
+    /// `[[certificates]]`.
+    pub certificates: Vec<Certificate>,
+    /// `[limits]`.
+    pub limits: Limits,
+    /// `[geo]`.
+    pub geo: Geo,
+    /// `[logging]`.
+    pub logging: Logging,
+    /// `[origin_request_policies.<name>]`.
+    pub origin_request_policies: BTreeMap<String, OriginRequestPolicy>,
+    /// `[response_headers_policies.<name>]`.
+    pub response_headers_policies: BTreeMap<String, ResponseHeadersPolicy>,
+    /// `[[distributions]]`.
+    pub distributions: Vec<Distribution>,
+}

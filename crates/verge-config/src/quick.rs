@@ -1,0 +1,176 @@
+//! Quick mode: the configuration `verge serve --origin URL` stands for. One distribution that
+//! answers every host, forwards CloudFront's seven methods and every viewer header but `Host`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::model::{
+    CacheBehavior, Config, Distribution, Listener, Origin, OriginProtocolPolicy, TlsVersion,
+    ViewerProtocolPolicy,
+};
+use crate::validate::{METHODS, validate};
+
+/// The flags of quick mode.
+#[derive(Debug, Clone)]
+pub struct QuickOptions {
+    /// The origin, e.g. `http://127.0.0.1:3000` or `https://app.internal/base`.
+    pub origin: String,
+    /// Plain HTTP listener.
+    pub listen: SocketAddr,
+    /// HTTPS listener (self-signed certificate unless certificates are given).
+    pub tls_listen: Option<SocketAddr>,
+    /// Admin API and metrics.
+    pub admin: SocketAddr,
+    /// Data directory.
+    pub data_dir: Option<PathBuf>,
+    /// POP name.
+    pub pop: String,
+}
+
+/// The origin URL split into what an origin definition needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginUrl {
+    /// `true` for https.
+    pub https: bool,
+    /// Host name or IP (IPv6 without brackets).
+    pub host: String,
+    /// Port, defaulted from the scheme.
+    pub port: u16,
+    /// Path prefix, without a trailing slash (may be empty).
+    pub path: String,
+}
+
+/// Parses `http://host[:port][/path]` or `https://...`.
+pub fn parse_origin_url(url: &str) -> Result<OriginUrl, String> {
+    let (https, rest) = if let Some(rest) = url.strip_prefix("http://") {
+        (false, rest)
+    } else if let Some(rest) = url.strip_prefix("https://") {
+        (true, rest)
+    } else {
+        return Err(format!("`{url}` must start with http:// or https://"));
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(slash) => rest.split_at(slash),
+        None => (rest, ""),
+    };
+    if path.contains(['?', '#']) {
+        return Err(format!("`{url}`: an origin URL has no query or fragment"));
+    }
+    let default_port = if https { 443 } else { 80 };
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6.split_once(']').ok_or_else(|| format!("`{url}`: unclosed `[`"))?;
+        let port = match after.strip_prefix(':') {
+            Some(port) => port.parse().map_err(|_| format!("`{url}`: bad port"))?,
+            None => default_port,
+        };
+        (host.to_owned(), port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) => {
+                (host.to_owned(), port.parse().map_err(|_| format!("`{url}`: bad port `{port}`"))?)
+            }
+            None => (authority.to_owned(), default_port),
+        }
+    };
+    if host.is_empty() {
+        return Err(format!("`{url}` has no host"));
+    }
+    Ok(OriginUrl { https, host, port, path: path.trim_end_matches('/').to_owned() })
+}
+
+/// The configuration quick mode serves.
+pub fn quick_config(options: &QuickOptions) -> Result<Config, String> {
+    let url = parse_origin_url(&options.origin)?;
+    let mut config = Config::default();
+    config.node.pop = options.pop.clone();
+    config.node.admin = options.admin;
+    config.node.data_dir = options.data_dir.clone();
+    config.listeners.push(Listener {
+        address: options.listen,
+        tls: false,
+        min_tls_version: TlsVersion::Tls12,
+    });
+    if let Some(address) = options.tls_listen {
+        config.listeners.push(Listener { address, tls: true, min_tls_version: TlsVersion::Tls12 });
+    }
+    let origin = Origin {
+        id: "origin".to_owned(),
+        domain_name: url.host,
+        origin_path: url.path,
+        custom_headers: Default::default(),
+        protocol_policy: if url.https {
+            OriginProtocolPolicy::HttpsOnly
+        } else {
+            OriginProtocolPolicy::HttpOnly
+        },
+        http_port: if url.https { 80 } else { url.port },
+        https_port: if url.https { url.port } else { 443 },
+        connection_timeout: std::time::Duration::from_secs(10),
+        connection_attempts: 3,
+        read_timeout: std::time::Duration::from_secs(30),
+        keepalive_timeout: std::time::Duration::from_secs(5),
+        http_version: Default::default(),
+        tls_verify: true,
+        ca_file: None,
+    };
+    config.distributions.push(Distribution {
+        id: "default".to_owned(),
+        domains: vec!["*".to_owned()],
+        enabled: true,
+        comment: Some(format!("quick mode in front of {}", options.origin)),
+        default_root_object: None,
+        origins: vec![origin],
+        origin_groups: Vec::new(),
+        default_cache_behavior: CacheBehavior {
+            path_pattern: None,
+            target_origin: "origin".to_owned(),
+            viewer_protocol_policy: ViewerProtocolPolicy::AllowAll,
+            allowed_methods: METHODS.iter().map(|m| (*m).to_owned()).collect(),
+            compress: false,
+            origin_request_policy: Some("AllViewerExceptHostHeader".to_owned()),
+            response_headers_policy: None,
+        },
+        cache_behaviors: Vec::new(),
+        custom_error_responses: Vec::new(),
+        geo_restriction: Default::default(),
+    });
+    let problems = validate(&config);
+    match problems.first() {
+        None => Ok(config),
+        Some(problem) => Err(format!("--origin {}: {}", options.origin, problem.message)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_origin_urls() {
+        let url = parse_origin_url("http://127.0.0.1:3000").expect("valid");
+        assert_eq!((url.https, url.host.as_str(), url.port, url.path.as_str()), (false, "127.0.0.1", 3000, ""));
+        let url = parse_origin_url("https://app.internal/base/").expect("valid");
+        assert_eq!((url.https, url.port, url.path.as_str()), (true, 443, "/base"));
+        let url = parse_origin_url("http://[::1]:8000").expect("valid");
+        assert_eq!((url.host.as_str(), url.port), ("::1", 8000));
+        assert!(parse_origin_url("ftp://x").is_err());
+        assert!(parse_origin_url("http://:80").is_err());
+        assert!(parse_origin_url("http://x:port").is_err());
+    }
+
+    #[test]
+    fn quick_config_is_valid_and_forwards_all_methods() {
+        let options = QuickOptions {
+            origin: "http://127.0.0.1:3000".to_owned(),
+            listen: "127.0.0.1:8080".parse().expect("addr"),
+            tls_listen: Some("127.0.0.1:8443".parse().expect("addr")),
+            admin: "127.0.0.1:9901".parse().expect("addr"),
+            data_dir: None,
+            pop: "dev1".to_owned(),
+        };
+        let config = quick_config(&options).expect("valid");
+        let routes = crate::compile(&config);
+        let distribution = routes.distribution_for("anything.test").expect("catch-all");
+        assert!(distribution.behavior_for("/x").allowed_methods.contains("PATCH"));
+    }
+}

@@ -1,0 +1,8 @@
+//! Prometheus metrics for the edge: metric names, bounded label sets, and the [`Metrics`]
+//! registry whose text exposition `/metrics` serves.
+
+mod labels;
+pub mod names;
+mod registry;
+
+pub use registry::{CONTENT_TYPE, LATENCY_BUCKETS, Metrics};

@@ -1,0 +1,76 @@
+//! Every metric name Verge exposes, exactly as it appears in the exposition (dashboards and
+//! alerts should use these). Counters end in `_total`.
+
+/// Viewer requests served, by `distribution`, `status_class` and `cache_result`.
+pub const REQUESTS_TOTAL: &str = "verge_requests_total";
+
+/// Bytes received from viewers, headers included, by `distribution`.
+pub const VIEWER_RECEIVED_BYTES_TOTAL: &str = "verge_viewer_received_bytes_total";
+
+/// Bytes sent to viewers, headers included, by `distribution`.
+pub const VIEWER_SENT_BYTES_TOTAL: &str = "verge_viewer_sent_bytes_total";
+
+/// From sending an origin request to receiving its response headers, by `distribution`
+/// and `origin`.
+pub const ORIGIN_LATENCY_SECONDS: &str = "verge_origin_latency_seconds";
+
+/// From receiving a viewer request to sending its first response byte, by `distribution`.
+pub const TIME_TO_FIRST_BYTE_SECONDS: &str = "verge_time_to_first_byte_seconds";
+
+/// Origin requests attempted, by `distribution`, `origin` and `outcome`.
+pub const ORIGIN_REQUESTS_TOTAL: &str = "verge_origin_requests_total";
+
+/// Viewer connections currently open, by `listener`.
+pub const OPEN_CONNECTIONS: &str = "verge_open_connections";
+
+/// Viewer connections accepted, by `listener`.
+pub const CONNECTIONS_TOTAL: &str = "verge_connections_total";
+
+/// Configuration reloads attempted, by `result` (`ok` or `error`).
+pub const CONFIG_RELOADS_TOTAL: &str = "verge_config_reloads_total";
+
+/// Viewer requests whose `Host` matched no distribution.
+pub const UNKNOWN_HOST_REQUESTS_TOTAL: &str = "verge_unknown_host_requests_total";
+
+/// Access log records dropped because the writer could not keep up or had stopped.
+pub const ACCESS_LOG_DROPPED_TOTAL: &str = "verge_access_log_dropped_total";
+
+/// Every name above, for checks that cover them all.
+pub const ALL: [&str; 11] = [
+    REQUESTS_TOTAL,
+    VIEWER_RECEIVED_BYTES_TOTAL,
+    VIEWER_SENT_BYTES_TOTAL,
+    ORIGIN_LATENCY_SECONDS,
+    TIME_TO_FIRST_BYTE_SECONDS,
+    ORIGIN_REQUESTS_TOTAL,
+    OPEN_CONNECTIONS,
+    CONNECTIONS_TOTAL,
+    CONFIG_RELOADS_TOTAL,
+    UNKNOWN_HOST_REQUESTS_TOTAL,
+    ACCESS_LOG_DROPPED_TOTAL,
+];
+
+/// The name a counter is registered under: prometheus-client appends `_total` itself.
+pub(crate) fn counter_base(name: &'static str) -> &'static str {
+    name.strip_suffix("_total").unwrap_or(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_is_prefixed_and_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for name in ALL {
+            assert!(name.starts_with("verge_"), "{name}");
+            assert!(seen.insert(name), "{name} twice");
+        }
+    }
+
+    #[test]
+    fn counter_base_strips_total_once() {
+        assert_eq!(counter_base(REQUESTS_TOTAL), "verge_requests");
+        assert_eq!(counter_base(OPEN_CONNECTIONS), OPEN_CONNECTIONS);
+    }
+}
