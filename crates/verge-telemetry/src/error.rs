@@ -10,7 +10,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum TelemetryError {
     /// The access log file could not be opened or created.
-    #[error("cannot open access log file {}: {source}; check that the directory exists and is writable", .path.display())]
+    #[error("cannot open access log file {}: {source}", .path.display())]
     OpenLog {
         /// The file that was being opened.
         path: PathBuf,

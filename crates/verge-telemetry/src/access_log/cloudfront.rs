@@ -165,7 +165,7 @@ fn encode_into(value: &str, out: &mut String) {
 }
 
 fn needs_encoding(byte: u8) -> bool {
-    byte < 0x21 || byte > 0x7e || byte == b'"' || byte == b'\\'
+    !(0x21..=0x7e).contains(&byte) || byte == b'"' || byte == b'\\'
 }
 
 #[cfg(test)]

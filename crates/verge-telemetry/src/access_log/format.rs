@@ -53,7 +53,10 @@ mod tests {
 
     #[test]
     fn parses_both_names() {
-        assert_eq!("cloudfront".parse::<LogFormat>().ok(), Some(LogFormat::CloudFront));
+        assert_eq!(
+            "cloudfront".parse::<LogFormat>().ok(),
+            Some(LogFormat::CloudFront)
+        );
         assert_eq!("json".parse::<LogFormat>().ok(), Some(LogFormat::Json));
     }
 

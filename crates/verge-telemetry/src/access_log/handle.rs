@@ -95,7 +95,7 @@ impl AccessLog {
         let Some(sender) = &self.inner.sender else {
             return;
         };
-        if let Err(error) = sender.try_send(Message::Record(record)) {
+        if let Err(error) = sender.try_send(Message::Record(Box::new(record))) {
             let reason = match error {
                 TrySendError::Full(_) => "queue full",
                 TrySendError::Closed(_) => "writer stopped",
@@ -106,6 +106,13 @@ impl AccessLog {
                 tracing::warn!(dropped, reason, "Access log records dropped");
             }
         }
+    }
+
+    /// A log whose writer never drains its queue of `capacity` records, for drop tests.
+    #[cfg(test)]
+    pub(crate) fn stalled(capacity: usize) -> (Self, mpsc::Receiver<Message>) {
+        let (sender, receiver) = mpsc::channel(capacity);
+        (Self::with_sender(Some(sender)), receiver)
     }
 
     /// How many records have been dropped since the log was opened.
@@ -245,9 +252,8 @@ mod tests {
 
     #[test]
     fn full_queue_drops_and_counts() {
-        // A receiver nobody drains: the queue holds two records, the rest are dropped.
-        let (sender, _receiver) = mpsc::channel(2);
-        let log = AccessLog::with_sender(Some(sender));
+        // The queue holds two records, the rest are dropped.
+        let (log, _receiver) = AccessLog::stalled(2);
         for _ in 0..5 {
             log.log(sample());
         }

@@ -189,6 +189,9 @@ mod tests {
         let mut record = sample();
         record.user_agent = Some("curl/8.0 \"quoted\"\nnext".into());
         let map = parse(&record);
-        assert_eq!(map["cs(User-Agent)"], Value::from("curl/8.0 \"quoted\"\nnext"));
+        assert_eq!(
+            map["cs(User-Agent)"],
+            Value::from("curl/8.0 \"quoted\"\nnext")
+        );
     }
 }

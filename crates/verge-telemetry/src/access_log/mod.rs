@@ -5,7 +5,7 @@ mod cloudfront;
 mod format;
 mod handle;
 mod json;
-mod record;
+pub(crate) mod record;
 mod timestamp;
 mod writer;
 

@@ -24,7 +24,7 @@ const BATCH: usize = 256;
 #[derive(Debug)]
 pub(crate) enum Message {
     /// A record to render and write.
-    Record(AccessLogRecord),
+    Record(Box<AccessLogRecord>),
     /// Flush everything received so far, then signal.
     Flush(oneshot::Sender<()>),
 }
@@ -159,11 +159,18 @@ impl Sink {
         match (result, self.failing) {
             (Err(error), false) => {
                 self.failing = true;
-                tracing::warn!(destination = %self.destination, %error, "Access log write failed; records are being lost");
+                tracing::warn!(
+                    destination = %self.destination,
+                    %error,
+                    "Access log write failed; records are being lost"
+                );
             }
             (Ok(()), true) => {
                 self.failing = false;
-                tracing::info!(destination = %self.destination, "Access log writes recovered");
+                tracing::info!(
+                    destination = %self.destination,
+                    "Access log writes recovered"
+                );
             }
             _ => {}
         }

@@ -3,6 +3,7 @@
 
 mod labels;
 pub mod names;
+mod recorders;
 mod registry;
 
 pub use registry::{CONTENT_TYPE, LATENCY_BUCKETS, Metrics};

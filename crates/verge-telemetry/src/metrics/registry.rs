@@ -1,5 +1,5 @@
 //! [`Metrics`]: the edge's metric families and the registry `/metrics` encodes.
-//! Recording is a hash lookup plus an atomic add; encoding happens only on scrape.
+//! Encoding happens only on scrape; the recording methods live in `recorders.rs`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -13,7 +13,7 @@ use prometheus_client::registry::Registry;
 
 use super::labels::{
     DistributionLabels, ListenerLabels, OriginLabels, OriginOutcomeLabels, ReloadLabels,
-    RequestLabels, status_class,
+    RequestLabels,
 };
 use super::names::{self, counter_base};
 use crate::AccessLog;
@@ -41,16 +41,16 @@ fn latency_histogram() -> Histogram {
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
-    requests: Family<RequestLabels, Counter>,
-    viewer_received_bytes: Family<DistributionLabels, Counter>,
-    viewer_sent_bytes: Family<DistributionLabels, Counter>,
-    origin_latency: HistogramFamily<OriginLabels>,
-    time_to_first_byte: HistogramFamily<DistributionLabels>,
-    origin_requests: Family<OriginOutcomeLabels, Counter>,
-    open_connections: Family<ListenerLabels, Gauge>,
-    connections: Family<ListenerLabels, Counter>,
-    config_reloads: Family<ReloadLabels, Counter>,
-    unknown_host: Counter,
+    pub(super) requests: Family<RequestLabels, Counter>,
+    pub(super) viewer_received_bytes: Family<DistributionLabels, Counter>,
+    pub(super) viewer_sent_bytes: Family<DistributionLabels, Counter>,
+    pub(super) origin_latency: HistogramFamily<OriginLabels>,
+    pub(super) time_to_first_byte: HistogramFamily<DistributionLabels>,
+    pub(super) origin_requests: Family<OriginOutcomeLabels, Counter>,
+    pub(super) open_connections: Family<ListenerLabels, Gauge>,
+    pub(super) connections: Family<ListenerLabels, Counter>,
+    pub(super) config_reloads: Family<ReloadLabels, Counter>,
+    pub(super) unknown_host: Counter,
     access_log_dropped: Counter,
     /// Drop counters of the access logs being watched; summed on every scrape.
     watched_logs: Mutex<Vec<Arc<AtomicU64>>>,
@@ -145,103 +145,6 @@ impl Metrics {
         }
     }
 
-    /// Counts one served viewer request and its bytes. `cache_result` is the record's
-    /// `x-edge-result-type` (`Hit`, `Miss`, `Error`, ...).
-    pub fn record_request(
-        &self,
-        distribution: &str,
-        status: u16,
-        cache_result: &str,
-        bytes_in: u64,
-        bytes_out: u64,
-    ) {
-        self.requests
-            .get_or_create(&RequestLabels {
-                distribution: distribution.to_owned(),
-                status_class: status_class(status),
-                cache_result: cache_result.to_owned(),
-            })
-            .inc();
-
-        let by_distribution = DistributionLabels {
-            distribution: distribution.to_owned(),
-        };
-        self.viewer_received_bytes
-            .get_or_create(&by_distribution)
-            .inc_by(bytes_in);
-        self.viewer_sent_bytes
-            .get_or_create(&by_distribution)
-            .inc_by(bytes_out);
-    }
-
-    /// Observes the time from sending a request to `origin` to receiving its response headers.
-    pub fn observe_origin_latency(&self, distribution: &str, origin: &str, seconds: f64) {
-        let Some(seconds) = valid_seconds(seconds) else {
-            return;
-        };
-        self.origin_latency
-            .get_or_create(&OriginLabels {
-                distribution: distribution.to_owned(),
-                origin: origin.to_owned(),
-            })
-            .observe(seconds);
-    }
-
-    /// Observes the viewer-side time to first byte of one response.
-    pub fn observe_time_to_first_byte(&self, distribution: &str, seconds: f64) {
-        let Some(seconds) = valid_seconds(seconds) else {
-            return;
-        };
-        self.time_to_first_byte
-            .get_or_create(&DistributionLabels {
-                distribution: distribution.to_owned(),
-            })
-            .observe(seconds);
-    }
-
-    /// Counts one origin request attempt and how it ended: `ok`, `connect_error`,
-    /// `timeout`, `failover`, ...
-    pub fn origin_request(&self, distribution: &str, origin: &str, outcome: &str) {
-        self.origin_requests
-            .get_or_create(&OriginOutcomeLabels {
-                distribution: distribution.to_owned(),
-                origin: origin.to_owned(),
-                outcome: outcome.to_owned(),
-            })
-            .inc();
-    }
-
-    /// Counts a viewer connection accepted on `listener` and marks it open.
-    pub fn connection_opened(&self, listener: &str) {
-        let labels = ListenerLabels {
-            listener: listener.to_owned(),
-        };
-        self.connections.get_or_create(&labels).inc();
-        self.open_connections.get_or_create(&labels).inc();
-    }
-
-    /// Marks a viewer connection on `listener` closed.
-    pub fn connection_closed(&self, listener: &str) {
-        self.open_connections
-            .get_or_create(&ListenerLabels {
-                listener: listener.to_owned(),
-            })
-            .dec();
-    }
-
-    /// Counts a configuration reload that was applied (`ok`) or rejected.
-    pub fn config_reload(&self, ok: bool) {
-        let result = if ok { "ok" } else { "error" };
-        self.config_reloads
-            .get_or_create(&ReloadLabels { result })
-            .inc();
-    }
-
-    /// Counts a viewer request whose `Host` matched no distribution.
-    pub fn unknown_host(&self) {
-        self.unknown_host.inc();
-    }
-
     /// Exposes `log`'s dropped-record count as `verge_access_log_dropped_total`, read at each
     /// scrape. Watching several logs sums their counts. Holds only the counter, so the log's
     /// writer still stops when its handles are dropped.
@@ -274,7 +177,61 @@ impl Metrics {
     }
 }
 
-/// Drops observations that are not a finite, non-negative number of seconds.
-fn valid_seconds(seconds: f64) -> Option<f64> {
-    (seconds.is_finite() && seconds >= 0.0).then_some(seconds)
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::access_log::record::tests::sample;
+
+    /// The value of the sample line that starts with `prefix` (name plus labels).
+    pub(crate) fn sample_value(text: &str, prefix: &str) -> Option<f64> {
+        text.lines()
+            .find(|line| line.starts_with(prefix))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|value| value.parse().ok())
+    }
+
+    fn record_everything(metrics: &Metrics) {
+        metrics.record_request("E1", 200, "Hit", 100, 2_000);
+        metrics.observe_origin_latency("E1", "s3", 0.042);
+        metrics.observe_time_to_first_byte("E1", 0.003);
+        metrics.origin_request("E1", "s3", "ok");
+        metrics.connection_opened("https");
+        metrics.config_reload(true);
+        metrics.unknown_host();
+    }
+
+    #[test]
+    fn encode_contains_every_name_after_recording() {
+        let metrics = Metrics::new();
+        record_everything(&metrics);
+        let text = metrics.encode();
+        for name in names::ALL {
+            assert!(text.contains(name), "{name} missing from:\n{text}");
+        }
+        assert!(!text.contains("_total_total"));
+        assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn access_log_drops_are_read_at_scrape() {
+        let metrics = Metrics::new();
+        let (first, _first_queue) = AccessLog::stalled(1);
+        let (second, _second_queue) = AccessLog::stalled(1);
+        metrics.watch_access_log(&first);
+        metrics.watch_access_log(&second);
+        let name = names::ACCESS_LOG_DROPPED_TOTAL;
+        assert_eq!(sample_value(&metrics.encode(), name), Some(0.0));
+
+        for _ in 0..3 {
+            first.log(sample());
+        }
+        second.log(sample());
+        second.log(sample());
+        assert_eq!(sample_value(&metrics.encode(), name), Some(3.0));
+    }
+
+    #[test]
+    fn content_type_is_openmetrics() {
+        assert!(CONTENT_TYPE.starts_with("application/openmetrics-text"));
+    }
 }
