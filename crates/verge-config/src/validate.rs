@@ -91,7 +91,8 @@ pub fn validate(config: &Config) -> Vec<Problem> {
 fn check_node(config: &Config, check: &mut Checker) {
     let mut addresses = HashSet::new();
     for (index, listener) in config.listeners.iter().enumerate() {
-        if !addresses.insert(listener.address) || listener.address == config.node.admin {
+        let port_zero = listener.address.port() == 0;
+        if !port_zero && (!addresses.insert(listener.address) || listener.address == config.node.admin) {
             check.fail(format!("listeners[{index}].address"), "address used twice", None);
         }
     }

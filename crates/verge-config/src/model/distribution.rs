@@ -49,7 +49,7 @@ fn yes() -> bool {
 }
 
 /// A custom HTTP or HTTPS origin.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Origin {
     /// Unique id within the distribution, named by cache behaviors and origin groups.

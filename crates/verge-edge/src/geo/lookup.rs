@@ -1,21 +1,17 @@
 //! [`GeoDb`]: the country and ASN databases held in memory, and the per-request lookup.
 //!
-//! Records are decoded leniently so that the ip-location-db layout (top-level
-//! `country_code`, `autonomous_system_number`) and MaxMind's GeoLite2 layouts
-//! (`country.iso_code`, `autonomous_system_number`) all work; a field of an unexpected
-//! type reads as absent rather than failing the lookup.
+//! Runs for each viewer address; which record fields are read is up to `record.rs`.
 
+use std::collections::HashSet;
 use std::fmt;
-use std::marker::PhantomData;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use maxminddb::Reader;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
+use maxminddb::{Reader, WithinOptions};
 
-use super::{CountryCode, GeoError, GeoInfo};
+use super::record::Record;
+use super::{GeoError, GeoInfo};
 
 /// Country and ASN databases loaded fully into memory, cheap to clone and share.
 ///
@@ -43,8 +39,8 @@ impl GeoDb {
     /// Loads the country and ASN databases named in the config; either may be absent.
     ///
     /// The two may be the same file, which is then loaded once and decoded once per lookup.
-    /// Each file is read into memory and checked in full, so a corrupt file is refused
-    /// here rather than misanswering later.
+    /// Each file is read into memory and every record in it decoded once, so a damaged
+    /// file is refused here rather than misanswering later.
     pub fn open(country_db: Option<&Path>, asn_db: Option<&Path>) -> Result<GeoDb, GeoError> {
         let country = country_db.map(|path| load(path, "country")).transpose()?;
 
@@ -101,20 +97,20 @@ impl fmt::Debug for GeoDb {
     }
 }
 
-/// Reads, parses and verifies one database file.
+/// Reads and parses one database file, and checks every record a lookup could reach.
 fn load(path: &Path, role: &'static str) -> Result<Arc<LoadedDb>, GeoError> {
     let bytes = std::fs::read(path).map_err(|source| GeoError::Read {
         path: path.to_owned(),
         source,
     })?;
-    let invalid = |err: maxminddb::MaxMindDbError| GeoError::Invalid {
+    let invalid = |reason: String| GeoError::Invalid {
         path: path.to_owned(),
-        reason: err.to_string(),
+        reason,
     };
 
     let size = bytes.len();
-    let reader = Reader::from_source(bytes).map_err(invalid)?;
-    reader.verify().map_err(invalid)?;
+    let reader = Reader::from_source(bytes).map_err(|err| invalid(err.to_string()))?;
+    let (networks, records) = check_records(&reader).map_err(invalid)?;
 
     let metadata = reader.metadata();
     tracing::info!(
@@ -124,12 +120,53 @@ fn load(path: &Path, role: &'static str) -> Result<Arc<LoadedDb>, GeoError> {
         build_epoch = metadata.build_epoch,
         ip_version = metadata.ip_version,
         bytes = size,
+        networks,
+        records,
         "Geo database loaded"
     );
     Ok(Arc::new(LoadedDb {
         path: path.to_owned(),
         reader,
     }))
+}
+
+/// Walks the whole search tree and decodes each distinct record the way lookups will,
+/// so a damaged file is refused at load instead of misanswering later. Returns how many
+/// networks and distinct records the file holds.
+///
+/// `Reader::verify` is not used: it also rejects harmless metadata quirks of real files
+/// (ip-location-db ships an empty `description` map).
+fn check_records(reader: &Reader<Vec<u8>>) -> Result<(usize, usize), String> {
+    // A binary tree of N nodes has at most N + 1 leaves; more means records point back
+    // into the tree, which a lookup survives but a walk would never finish.
+    let max_leaves = (reader.metadata().node_count as usize).saturating_mul(2) + 2;
+    let options = WithinOptions::default().include_networks_without_data();
+
+    let mut leaves = 0usize;
+    let mut networks = 0usize;
+    let mut decoded = HashSet::new();
+    for found in reader.networks(options).map_err(|err| err.to_string())? {
+        let found = found.map_err(|err| err.to_string())?;
+        leaves += 1;
+        if leaves > max_leaves {
+            return Err("search tree has more leaves than nodes allow".to_owned());
+        }
+
+        let Some(offset) = found.offset() else {
+            continue;
+        };
+        networks += 1;
+        if decoded.insert(offset) {
+            found.decode::<Record>().map_err(|err| {
+                let network = found
+                    .network()
+                    .map(|net| net.to_string())
+                    .unwrap_or_default();
+                format!("record of {network}: {err}")
+            })?;
+        }
+    }
+    Ok((networks, decoded.len()))
 }
 
 /// Whether two configured paths name the same file, so it is loaded only once.
@@ -151,212 +188,19 @@ impl LoadedDb {
             return Record::default();
         }
 
-        match self.reader.lookup(ip).and_then(|found| found.decode::<Record>()) {
+        match self
+            .reader
+            .lookup(ip)
+            .and_then(|found| found.decode::<Record>())
+        {
             Ok(record) => record.unwrap_or_default(),
             Err(err) => {
-                tracing::debug!(path = %self.path.display(), %ip, error = %err, "Geo record unreadable");
+                let path = self.path.display();
+                tracing::debug!(%path, %ip, error = %err, "Geo record unreadable");
                 Record::default()
             }
         }
     }
-}
-
-/// The fields of any supported layout; whichever are present are used.
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct Record {
-    /// ip-location-db country layout.
-    country_code: Lenient<CountryCode>,
-    /// GeoLite2 / GeoIP2 country layout.
-    country: Place,
-    /// GeoLite2 / GeoIP2: the country the network is registered in, used when `country`
-    /// is absent (anycast and satellite networks, for instance).
-    registered_country: Place,
-    /// ip-location-db ASN layout and GeoLite2-ASN.
-    autonomous_system_number: Lenient<Asn>,
-}
-
-impl Record {
-    fn country(&self) -> Option<CountryCode> {
-        self.country_code
-            .0
-            .or(self.country.iso_code)
-            .or(self.registered_country.iso_code)
-    }
-
-    fn asn(&self) -> Option<u32> {
-        self.autonomous_system_number.0.map(|asn| asn.0)
-    }
-}
-
-/// A GeoLite2 place map (`{"iso_code": "DE", "names": {...}, ...}`), of which only the
-/// code is kept; a value that is not a map reads as no place.
-#[derive(Default)]
-struct Place {
-    iso_code: Option<CountryCode>,
-}
-
-impl<'de> Deserialize<'de> for Place {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Place, D::Error> {
-        #[derive(Deserialize)]
-        struct PlaceMap {
-            #[serde(default)]
-            iso_code: Lenient<CountryCode>,
-        }
-
-        struct PlaceVisitor;
-
-        impl<'de> Visitor<'de> for PlaceVisitor {
-            type Value = Place;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map with an iso_code")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Place, A::Error> {
-                let place = PlaceMap::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(Place {
-                    iso_code: place.iso_code.0,
-                })
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Place, A::Error> {
-                drain_seq(seq).map(|()| Place::default())
-            }
-
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Place, E> {
-                Ok(Place::default())
-            }
-
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Place, E> {
-                Ok(Place::default())
-            }
-
-            fn visit_u128<E: de::Error>(self, _: u128) -> Result<Place, E> {
-                Ok(Place::default())
-            }
-
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Place, E> {
-                Ok(Place::default())
-            }
-
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Place, E> {
-                Ok(Place::default())
-            }
-
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Place, E> {
-                Ok(Place::default())
-            }
-
-            fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Place, E> {
-                Ok(Place::default())
-            }
-        }
-
-        deserializer.deserialize_any(PlaceVisitor)
-    }
-}
-
-/// An autonomous system number; AS0 (reserved, RFC 7607) reads as none.
-#[derive(Clone, Copy)]
-struct Asn(u32);
-
-/// A scalar taken from a number or from text, whichever a database chose to store.
-trait FromScalar: Sized {
-    fn from_text(text: &str) -> Option<Self>;
-    fn from_number(number: u64) -> Option<Self>;
-}
-
-impl FromScalar for CountryCode {
-    fn from_text(text: &str) -> Option<CountryCode> {
-        CountryCode::new(text)
-    }
-
-    fn from_number(_: u64) -> Option<CountryCode> {
-        None
-    }
-}
-
-impl FromScalar for Asn {
-    fn from_text(text: &str) -> Option<Asn> {
-        let digits = text
-            .strip_prefix("AS")
-            .or_else(|| text.strip_prefix("as"))
-            .unwrap_or(text);
-        digits.parse::<u64>().ok().and_then(Asn::from_number)
-    }
-
-    fn from_number(number: u64) -> Option<Asn> {
-        u32::try_from(number).ok().filter(|&n| n != 0).map(Asn)
-    }
-}
-
-/// A field that reads as `None` when it holds a value of a type it does not expect.
-struct Lenient<T>(Option<T>);
-
-impl<T> Default for Lenient<T> {
-    fn default() -> Lenient<T> {
-        Lenient(None)
-    }
-}
-
-impl<'de, T: FromScalar> Deserialize<'de> for Lenient<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Lenient<T>, D::Error> {
-        deserializer.deserialize_any(LenientVisitor(PhantomData))
-    }
-}
-
-struct LenientVisitor<T>(PhantomData<T>);
-
-impl<'de, T: FromScalar> Visitor<'de> for LenientVisitor<T> {
-    type Value = Lenient<T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any MaxMind DB value")
-    }
-
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<Lenient<T>, E> {
-        Ok(Lenient(T::from_text(text)))
-    }
-
-    fn visit_u64<E: de::Error>(self, number: u64) -> Result<Lenient<T>, E> {
-        Ok(Lenient(T::from_number(number)))
-    }
-
-    fn visit_i64<E: de::Error>(self, number: i64) -> Result<Lenient<T>, E> {
-        Ok(Lenient(u64::try_from(number).ok().and_then(T::from_number)))
-    }
-
-    fn visit_u128<E: de::Error>(self, number: u128) -> Result<Lenient<T>, E> {
-        Ok(Lenient(u64::try_from(number).ok().and_then(T::from_number)))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Lenient<T>, E> {
-        Ok(Lenient(None))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Lenient<T>, E> {
-        Ok(Lenient(None))
-    }
-
-    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Lenient<T>, E> {
-        Ok(Lenient(None))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Lenient<T>, A::Error> {
-        drain_seq(seq).map(|()| Lenient(None))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Lenient<T>, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Lenient(None))
-    }
-}
-
-/// Skips the rest of an array the record did not expect.
-fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
-    while seq.next_element::<IgnoredAny>()?.is_some() {}
-    Ok(())
 }
 
 #[cfg(test)]
@@ -380,8 +224,10 @@ mod tests {
     }
 
     fn map(entries: Vec<(&str, MmdbValue)>) -> MmdbValue {
-        let entries: BTreeMap<String, MmdbValue> =
-            entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let entries: BTreeMap<String, MmdbValue> = entries
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
         MmdbValue::Map(entries)
     }
 
@@ -401,7 +247,10 @@ mod tests {
         let err = GeoDb::open(Some(Path::new("/nonexistent/geo/country.mmdb")), None)
             .expect_err("file does not exist");
         assert!(matches!(err, GeoError::Read { .. }), "{err:?}");
-        assert!(err.to_string().contains("/nonexistent/geo/country.mmdb"), "{err}");
+        assert!(
+            err.to_string().contains("/nonexistent/geo/country.mmdb"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -414,43 +263,93 @@ mod tests {
     }
 
     #[test]
-    fn corrupt_tree_is_refused_at_open() {
+    fn damaged_tree_is_refused_at_open() {
         let mut writer = MmdbWriter::new("Test-Country");
-        writer.insert_country(ip("192.0.2.0"), 24, "DE").expect("valid network");
-        let mut bytes = writer.to_bytes();
-        // Point the root's left record far past the end of the data section.
-        bytes[..3].copy_from_slice(&[0xff, 0xff, 0xf0]);
+        writer
+            .insert_country(ip("0.0.0.0"), 1, "DE")
+            .expect("valid network");
+        writer
+            .insert_country(ip("192.0.2.0"), 24, "FR")
+            .expect("valid network");
+        let bytes = writer.to_bytes();
 
-        let path = temp_file("corrupt", &bytes);
+        // The root's right record (addresses 8000::/1) pointing past the data section.
+        let mut past_data = bytes.clone();
+        past_data[3..6].copy_from_slice(&[0xff, 0xff, 0xf0]);
+        // The root's right record pointing back at the root.
+        let mut cycle = bytes;
+        cycle[3..6].copy_from_slice(&[0, 0, 0]);
+
+        for (name, bytes) in [("past-data", past_data), ("cycle", cycle)] {
+            let path = temp_file(name, &bytes);
+            let result = GeoDb::open(Some(&path), None);
+            let _ = std::fs::remove_file(&path);
+            assert!(
+                matches!(result, Err(GeoError::Invalid { .. })),
+                "{name}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn truncated_file_is_refused() {
+        let mut writer = MmdbWriter::new("Test-Country");
+        writer
+            .insert_country(ip("192.0.2.0"), 24, "DE")
+            .expect("valid network");
+        let bytes = writer.to_bytes();
+
+        let path = temp_file("truncated", &bytes[..bytes.len() / 2]);
         let result = GeoDb::open(Some(&path), None);
         let _ = std::fs::remove_file(&path);
-        assert!(matches!(result, Err(GeoError::Invalid { .. })), "{result:?}");
+        assert!(
+            matches!(result, Err(GeoError::Invalid { .. })),
+            "{result:?}"
+        );
     }
 
     #[test]
     fn geolite2_layouts_are_read() {
         let mut country = MmdbWriter::new("GeoLite2-Country");
-        let place = |code: &str| map(vec![("iso_code", text(code)), ("geoname_id", MmdbValue::Uint32(1))]);
+        let place = |code: &str| {
+            map(vec![
+                ("iso_code", text(code)),
+                ("geoname_id", MmdbValue::Uint32(1)),
+            ])
+        };
         let names = map(vec![("en", text("Germany")), ("de", text("Deutschland"))]);
         let de = map(vec![
-            ("country", map(vec![("iso_code", text("DE")), ("names", names)])),
+            (
+                "country",
+                map(vec![("iso_code", text("DE")), ("names", names)]),
+            ),
             ("registered_country", place("FR")),
             ("continent", map(vec![("code", text("EU"))])),
         ]);
-        country.insert_value(ip("192.0.2.0"), 24, &de).expect("valid network");
+        country
+            .insert_value(ip("192.0.2.0"), 24, &de)
+            .expect("valid network");
         // Anycast networks carry only the registered country.
         let anycast = map(vec![("registered_country", place("us"))]);
-        country.insert_value(ip("198.51.100.0"), 24, &anycast).expect("valid network");
+        country
+            .insert_value(ip("198.51.100.0"), 24, &anycast)
+            .expect("valid network");
         // A field of an unexpected type reads as absent instead of failing the record.
-        let odd = map(vec![("country", text("DE")), ("country_code", MmdbValue::Uint16(7))]);
-        country.insert_value(ip("203.0.113.0"), 24, &odd).expect("valid network");
+        let odd = map(vec![
+            ("country", text("DE")),
+            ("country_code", MmdbValue::Uint16(7)),
+        ]);
+        country
+            .insert_value(ip("203.0.113.0"), 24, &odd)
+            .expect("valid network");
 
         let mut asn = MmdbWriter::new("GeoLite2-ASN");
         let record = map(vec![
             ("autonomous_system_number", MmdbValue::Uint32(64500)),
             ("autonomous_system_organization", text("Example Networks")),
         ]);
-        asn.insert_value(ip("192.0.2.0"), 23, &record).expect("valid network");
+        asn.insert_value(ip("192.0.2.0"), 23, &record)
+            .expect("valid network");
 
         let country_path = temp_file("geolite2-country", &country.to_bytes());
         let asn_path = temp_file("geolite2-asn", &asn.to_bytes());
@@ -476,7 +375,9 @@ mod tests {
             autonomous_system_number: Some(64511),
             autonomous_system_organization: Some("Example".into()),
         };
-        writer.insert(ip("2001:db8:1::"), 48, &record).expect("valid network");
+        writer
+            .insert(ip("2001:db8:1::"), 48, &record)
+            .expect("valid network");
         let path = temp_file("combined", &writer.to_bytes());
         let db = GeoDb::open(Some(&path), Some(&path));
         let _ = std::fs::remove_file(&path);
@@ -488,8 +389,9 @@ mod tests {
         assert_eq!(info.asn, Some(64511));
     }
 
-    /// Opens databases installed by `scripts/install-geo-db.sh` and times lookups:
-    /// `VERGE_GEO_DIR=/tmp/verge-geo cargo test -p verge-edge --release geo -- --ignored --nocapture`
+    /// Opens databases installed by `scripts/install-geo-db.sh` (into `$VERGE_GEO_DIR`,
+    /// default `/tmp/verge-geo`) and times lookups; run with `--release -- --ignored
+    /// --nocapture`.
     #[test]
     #[ignore = "needs databases installed by scripts/install-geo-db.sh"]
     fn installed_databases_open_and_answer() {

@@ -1,17 +1,23 @@
 //! Country and ASN of a viewer's address, from MaxMind-format (`.mmdb`) databases.
 //!
-//! [`GeoDb`] answers lookups on the request path; [`MmdbWriter`] writes small databases
-//! for tests and the demo. This file holds the types both share: the answer and the error.
+//! [`GeoDb`] answers lookups on the request path; [`MmdbWriter`] writes databases for
+//! tests and the demo, and [`import_asn_csv`] feeds it the ASN data that is published
+//! only as CSV. This file holds the shared types: the answer and the error.
 
+mod encode;
+mod import;
 mod lookup;
+mod record;
 mod writer;
 
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+pub use encode::MmdbValue;
+pub use import::import_asn_csv;
 pub use lookup::GeoDb;
-pub use writer::{MmdbRecord, MmdbValue, MmdbWriter};
+pub use writer::{MmdbRecord, MmdbWriter};
 
 /// What the loaded databases say about one address.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -32,9 +38,10 @@ impl CountryCode {
     /// else gives `None`.
     pub fn new(code: &str) -> Option<CountryCode> {
         match code.as_bytes() {
-            [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
-                Some(CountryCode([a.to_ascii_uppercase(), b.to_ascii_uppercase()]))
-            }
+            [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => Some(CountryCode([
+                a.to_ascii_uppercase(),
+                b.to_ascii_uppercase(),
+            ])),
             _ => None,
         }
     }
@@ -83,6 +90,16 @@ pub enum GeoError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A row of a CSV file given to [`import_asn_csv`] is malformed.
+    #[error("{}:{line}: {reason}", path.display())]
+    Csv {
+        /// The CSV file.
+        path: PathBuf,
+        /// The row's line number, from 1.
+        line: usize,
+        /// What is wrong with the row.
+        reason: String,
+    },
     /// A network given to [`MmdbWriter`] is malformed.
     #[error("invalid network {addr}/{prefix_len}: {reason}")]
     Network {
@@ -112,7 +129,10 @@ mod tests {
 
     #[test]
     fn country_code_normalises_case_and_rejects_other_text() {
-        assert_eq!(CountryCode::new("de").map(|c| c.to_string()), Some("DE".into()));
+        assert_eq!(
+            CountryCode::new("de").map(|c| c.to_string()),
+            Some("DE".into())
+        );
         assert_eq!(CountryCode::new("Us").map(|c| c.to_bytes()), Some(*b"US"));
         for bad in ["", "D", "DEU", "1A", "é", "d\u{e9}"] {
             assert_eq!(CountryCode::new(bad), None, "{bad:?}");

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Parsing and reporting for bench/run.sh (standard library only).
+
+  report.py wrk OUTPUT              -> "req/s p99_ms errors" from wrk --latency output
+  report.py h2load OUTPUT LOG       -> the same from h2load output and its --log-file
+  report.py cpu-mark PID            -> "wall:cpu" seconds so far of PID and its child processes
+  report.py cpu-percent MARK MARK   -> CPU use between two marks, in % of one core
+  report.py table RESULTS.tsv       -> the results table with ratios to nginx and bare hyper
+
+RESULTS.tsv rows: target, protocol, body, req/s, p99 ms, errors, server cpu %, note.
+"""
+
+import math
+import os
+import re
+import sys
+import time
+
+# wrk prints durations with these units (see its format_time).
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
+
+TARGET_NAMES = {"verge": "Verge", "nginx": "nginx", "bare": "bare hyper"}
+
+
+def fail(message):
+    sys.exit(f"report.py: {message}")
+
+
+def wrk(path):
+    text = open(path).read()
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m|h)\s*$", text, re.M)
+    if not rps or not p99:
+        fail(f"{path}: no 'Requests/sec' or '99%' line (was wrk run with --latency?)")
+    errors = 0
+    non_ok = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    if non_ok:
+        errors += int(non_ok.group(1))
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if socket:
+        errors += sum(int(n) for n in socket.groups())
+    p99_ms = float(p99.group(1)) * UNIT_MS[p99.group(2)]
+    print(f"{float(rps.group(1)):.0f} {p99_ms:.3f} {errors}")
+
+
+def h2load(path, log_path):
+    text = open(path).read()
+    rps = re.search(r"^finished in [\d.]+\w*, ([\d.]+) req/s", text, re.M)
+    counts = re.search(r"^requests: .* (\d+) failed, \d+ errored, (\d+) timeout", text, re.M)
+    if not rps or not counts:
+        fail(f"{path}: no 'finished in' or 'requests:' line")
+
+    # Column 3 of h2load's log file: microseconds from request start to end of response.
+    times = []
+    with open(log_path) as log:
+        for line in log:
+            fields = line.split("\t")
+            if len(fields) >= 3:
+                times.append(int(fields[2]))
+    if not times:
+        fail(f"{log_path}: no requests logged")
+    times.sort()
+    # Nearest-rank percentile.
+    p99_us = times[max(0, math.ceil(0.99 * len(times)) - 1)]
+    errors = int(counts.group(1)) + int(counts.group(2))
+    print(f"{float(rps.group(1)):.0f} {p99_us / 1000:.3f} {errors}")
+
+
+def cpu_mark(pid):
+    """Wall clock and CPU seconds used so far by pid and its direct children (nginx's workers)."""
+
+    def parent_and_ticks(stat):
+        # Fields after the parenthesised command name; ppid, utime and stime are fields 4, 14, 15.
+        rest = stat[stat.rindex(")") + 2 :].split()
+        return rest[1], int(rest[11]) + int(rest[12])
+
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parent, used = parent_and_ticks(f.read())
+        except (OSError, ValueError, IndexError):
+            continue
+        if pid in (entry, parent):
+            ticks += used
+    print(f"{time.time():.3f}:{ticks / os.sysconf('SC_CLK_TCK'):.2f}")
+
+
+def cpu_percent(before, after):
+    """CPU time between two cpu-mark outputs over the wall time, in % of one core."""
+    (wall_0, cpu_0), (wall_1, cpu_1) = (map(float, m.split(":")) for m in (before, after))
+    print(f"{(cpu_1 - cpu_0) / (wall_1 - wall_0) * 100:.0f}")
+
+
+def table(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                rows.append(line.rstrip("\n").split("\t"))
+
+    def rps_of(target, protocol, body):
+        for row in rows:
+            if row[:3] == [target, protocol, body] and row[3] != "-":
+                return float(row[3])
+        return None
+
+    header = ["target", "protocol", "body", "req/s", "p99 ms", "errors", "cpu %"]
+    header += ["/ nginx", "/ bare", "note"]
+    lines = [header]
+    for target, protocol, body, rps, p99, errors, cpu, note in rows:
+        ratios = []
+        for other in ("nginx", "bare"):
+            base = rps_of(other, protocol, body)
+            ratios.append(f"{float(rps) / base:.2f}" if rps != "-" and base else "-")
+        name = TARGET_NAMES.get(target, target)
+        lines.append([name, protocol, body, rps, p99, errors, cpu, *ratios, note])
+
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for line in lines:
+        cells = [cell.ljust(w) if i in (0, 1, 2, 9) else cell.rjust(w)
+                 for i, (cell, w) in enumerate(zip(line, widths))]
+        print("  ".join(cells).rstrip())
+
+    print()
+    print("Ratios are this row's req/s divided by nginx's or the bare server's for the same")
+    print("protocol and body. Targets: Verge / nginx >= 1.00 (pass-through);")
+    print("Verge / bare >= 0.80 (cache hits, once Verge caches).")
+    for protocol, body in dict.fromkeys((r[1], r[2]) for r in rows):
+        verge = rps_of("verge", protocol, body)
+        nginx = rps_of("nginx", protocol, body)
+        bare = rps_of("bare", protocol, body)
+        parts = []
+        if verge and nginx:
+            parts.append(f"Verge / nginx = {verge / nginx:.2f}")
+        if verge and bare:
+            parts.append(f"Verge / bare = {verge / bare:.2f}")
+        if parts:
+            print(f"  {protocol} {body}: " + ", ".join(parts))
+
+
+def main(argv):
+    commands = {"wrk": (wrk, 1), "h2load": (h2load, 2), "cpu-mark": (cpu_mark, 1),
+                "cpu-percent": (cpu_percent, 2), "table": (table, 1)}
+    if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 != commands[argv[1]][1]:
+        fail(__doc__)
+    command, _ = commands[argv[1]]
+    command(*argv[2:])
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,129 @@
+//! Per-connection and per-request state: who the viewer is and how they connected, and what
+//! the pipeline decided about one request (distribution, behavior, result, timings).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Instant, SystemTime};
+
+use verge_config::CompiledDistribution;
+
+use crate::geo::GeoInfo;
+
+/// TLS facts of a viewer connection, named as CloudFront logs them.
+#[derive(Debug, Clone)]
+pub struct TlsInfo {
+    /// `TLSv1.3` or `TLSv1.2`.
+    pub version: &'static str,
+    /// OpenSSL cipher name.
+    pub cipher: &'static str,
+    /// `fullHandshake` or `sessionResumed`.
+    pub handshake: &'static str,
+    /// The SNI the viewer sent.
+    pub server_name: Option<String>,
+}
+
+/// One viewer connection.
+#[derive(Debug, Clone)]
+pub struct ConnInfo {
+    /// The viewer's address.
+    pub peer: SocketAddr,
+    /// The local address it connected to.
+    pub local: SocketAddr,
+    /// The listener's name in metrics (`http` or `https`).
+    pub listener: &'static str,
+    /// TLS facts, for HTTPS connections.
+    pub tls: Option<TlsInfo>,
+}
+
+impl ConnInfo {
+    /// Whether the viewer connected over TLS.
+    pub fn https(&self) -> bool {
+        self.tls.is_some()
+    }
+}
+
+/// CloudFront's `x-edge-result-type` values that Verge produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultType {
+    /// Served from the origin.
+    Miss,
+    /// An error (edge- or origin-made status ≥ 400).
+    Error,
+    /// A redirect made by the edge (HTTP to HTTPS).
+    Redirect,
+}
+
+impl ResultType {
+    /// The log and `x-cache` spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResultType::Miss => "Miss",
+            ResultType::Error => "Error",
+            ResultType::Redirect => "Redirect",
+        }
+    }
+}
+
+/// What the pipeline knows about one request.
+pub struct RequestContext {
+    /// The request id sent as `x-verge-request-id` and logged.
+    pub request_id: String,
+    /// When the request head arrived.
+    pub started: Instant,
+    /// Wall-clock start, for logs.
+    pub started_at: SystemTime,
+    /// The connection.
+    pub conn: Arc<ConnInfo>,
+    /// The matched distribution.
+    pub distribution: Option<Arc<CompiledDistribution>>,
+    /// Index of the matched cache behavior in the distribution.
+    pub behavior: Option<usize>,
+    /// Geo facts of the viewer.
+    pub geo: GeoInfo,
+    /// Result type for `x-cache` and the log.
+    pub result: ResultType,
+    /// Detailed result for the log (`x-edge-detailed-result-type`), e.g. `OriginConnectError`.
+    pub detail: Option<&'static str>,
+    /// Origin id that served the response.
+    pub origin: Option<String>,
+    /// Time from sending to the origin until its response head.
+    pub origin_latency: Option<std::time::Duration>,
+    /// Request body bytes received from the viewer.
+    pub bytes_in: Arc<AtomicU64>,
+}
+
+impl RequestContext {
+    /// A context for a request that just arrived.
+    pub fn new(conn: Arc<ConnInfo>) -> Self {
+        RequestContext {
+            request_id: request_id(),
+            started: Instant::now(),
+            started_at: SystemTime::now(),
+            conn,
+            distribution: None,
+            behavior: None,
+            geo: GeoInfo::default(),
+            result: ResultType::Miss,
+            detail: None,
+            origin: None,
+            origin_latency: None,
+            bytes_in: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The distribution id, or `-` before routing.
+    pub fn distribution_id(&self) -> &str {
+        self.distribution.as_deref().map_or("-", |d| d.id.as_str())
+    }
+}
+
+/// A 32-character URL-safe random id, like CloudFront's request ids.
+pub fn request_id() -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut id = String::with_capacity(32);
+    for _ in 0..32 {
+        id.push(ALPHABET[fastrand::usize(..64)] as char);
+    }
+    id
+}

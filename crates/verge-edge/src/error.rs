@@ -1,0 +1,47 @@
+//! Errors of the edge node outside the request path: starting, binding, loading certificates
+//! and databases, reloading. Request-path failures are `pipeline::ProxyError`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Why the edge could not start or reload.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EdgeError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] verge_config::ConfigErrors),
+    /// A listener could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A certificate or key could not be loaded.
+    #[error("certificate {path}: {reason}")]
+    Certificate {
+        /// The PEM file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The data directory could not be used.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A geo database could not be opened.
+    #[error("geo database: {0}")]
+    Geo(#[from] crate::geo::GeoError),
+    /// The access log could not be opened.
+    #[error("access log: {0}")]
+    AccessLog(#[from] verge_telemetry::TelemetryError),
+    /// TLS could not be set up.
+    #[error("TLS: {0}")]
+    Tls(String),
+}

@@ -1,0 +1,127 @@
+//! `origin_fetch`: sending the viewer's request to the behavior's origin or origin group,
+//! and custom error responses, which fetch their page through the same distribution.
+
+use http::request::Parts;
+use http::{Method, Request, Response, Version};
+use verge_config::model::OriginHttpVersion;
+use verge_config::{CompiledBehavior, CompiledDistribution};
+
+use super::{ProxyError, origin_headers, viewer_host};
+use crate::body::{Body, empty};
+use crate::context::RequestContext;
+use crate::headers::remove_hop_by_hop;
+use crate::origin::{OriginError, ReplayableBody, fetch};
+use crate::snapshot::Snapshot;
+use crate::state::EdgeState;
+
+/// Sends the request to the behavior's target and returns the origin's response.
+#[allow(clippy::too_many_arguments)]
+pub async fn forward(
+    state: &EdgeState,
+    snapshot: &Snapshot,
+    ctx: &mut RequestContext,
+    distribution: &CompiledDistribution,
+    behavior: &CompiledBehavior,
+    parts: &Parts,
+    path_and_query: &str,
+    body: Body,
+) -> Result<Response<Body>, ProxyError> {
+    forward_as(state, snapshot, ctx, distribution, behavior, &parts.method, parts, path_and_query, body).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn forward_as(
+    state: &EdgeState,
+    snapshot: &Snapshot,
+    ctx: &mut RequestContext,
+    distribution: &CompiledDistribution,
+    behavior: &CompiledBehavior,
+    method: &Method,
+    parts: &Parts,
+    path_and_query: &str,
+    body: Body,
+) -> Result<Response<Body>, ProxyError> {
+    let clients = snapshot.origin_clients(&distribution.id);
+    let replay = ReplayableBody::new(body);
+    let pop = &snapshot.config.node.pop;
+    let host = viewer_host(parts);
+    let view: &RequestContext = ctx;
+    let outcome = fetch(clients, &behavior.target, method, &replay, |client, body| {
+        let https = client.uses_https(view.conn.https());
+        let uri = client.uri(https, path_and_query)?;
+        let version = match client.origin.http_version {
+            OriginHttpVersion::Http11 => Version::HTTP_11,
+            OriginHttpVersion::Http2 => Version::HTTP_2,
+        };
+        let mut request = Request::builder()
+            .method(method.clone())
+            .uri(uri)
+            .version(version)
+            .body(body)
+            .map_err(|e| OriginError::Protocol { origin: client.origin.id.clone(), reason: e.to_string() })?;
+        *request.headers_mut() =
+            origin_headers(&behavior.origin_request_policy, &parts.headers, host, parts.version, view, client, https, pop);
+        Ok(request)
+    })
+    .await;
+
+    let origin_id = clients.get(outcome.origin).map_or("-", |c| c.origin.id.as_str());
+    ctx.origin = Some(origin_id.to_owned());
+    let metrics = &state.metrics;
+    if outcome.failed_over {
+        metrics.origin_request(&distribution.id, origin_id, "failover");
+    }
+    match outcome.result {
+        Ok(origin_response) => {
+            metrics.origin_request(&distribution.id, origin_id, "ok");
+            metrics.observe_origin_latency(&distribution.id, origin_id, origin_response.latency.as_secs_f64());
+            ctx.origin_latency = Some(origin_response.latency);
+            let mut response = origin_response.response;
+            remove_hop_by_hop(response.headers_mut());
+            Ok(response)
+        }
+        Err(error) => {
+            let outcome = match &error {
+                OriginError::Connect { .. } => "connect_error",
+                OriginError::Timeout { .. } => "timeout",
+                OriginError::Protocol { .. } => "protocol_error",
+            };
+            metrics.origin_request(&distribution.id, origin_id, outcome);
+            Err(ProxyError::Origin(error))
+        }
+    }
+}
+
+/// CloudFront's custom error responses: for an error status with a configured page, fetch
+/// the page through the distribution (GET, no body) and return it with the configured code.
+/// `None` keeps the original response (no rule, or the page itself failed).
+// Limitation: error_caching_min_ttl has no effect until the edge has a cache.
+pub async fn custom_error(
+    state: &EdgeState,
+    snapshot: &Snapshot,
+    ctx: &mut RequestContext,
+    distribution: &CompiledDistribution,
+    parts: &Parts,
+    status: u16,
+) -> Option<Response<Body>> {
+    let rule = distribution.error_responses.get(&status)?;
+    let page = rule.response_page_path.as_deref()?;
+    let code = http::StatusCode::from_u16(rule.response_code.unwrap_or(status)).ok()?;
+    let behavior = distribution.behavior_for(page);
+    let fetched =
+        forward_as(state, snapshot, ctx, distribution, behavior, &Method::GET, parts, page, empty()).await;
+    match fetched {
+        Ok(mut response) if response.status().is_success() => {
+            *response.status_mut() = code;
+            Some(response)
+        }
+        Ok(response) => {
+            tracing::warn!(distribution = %distribution.id, page, status = response.status().as_u16(), "Custom error page not served");
+            None
+        }
+        Err(error) => {
+            tracing::warn!(distribution = %distribution.id, page, %error, "Custom error page failed");
+            None
+        }
+    }
+}

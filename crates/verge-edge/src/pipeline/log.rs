@@ -1,0 +1,90 @@
+//! `log`: once the response body has gone out (or the viewer went away), one access log
+//! record in CloudFront's fields and the request metrics.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use http::request::Parts;
+use http::{HeaderMap, Response, Version, header};
+use verge_telemetry::AccessLogRecord;
+
+use crate::body::{Body, BodyEnd, CountingBody, boxed};
+use crate::context::RequestContext;
+use crate::snapshot::Snapshot;
+use crate::state::EdgeState;
+
+/// Wraps the response body so the request is logged and counted when it ends.
+pub fn log(state: &Arc<EdgeState>, snapshot: &Snapshot, ctx: RequestContext, parts: &Parts, response: Response<Body>) -> Response<Body> {
+    let (head, body) = response.into_parts();
+    let time_to_first_byte = ctx.started.elapsed();
+    let distribution = ctx.distribution_id().to_owned();
+    state.metrics.observe_time_to_first_byte(&distribution, time_to_first_byte.as_secs_f64());
+
+    let header_bytes = head_size(head.status.as_u16(), &head.headers);
+    let status = head.status.as_u16();
+    let header = |map: &HeaderMap, name: header::HeaderName| map.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut record = AccessLogRecord {
+        timestamp: ctx.started_at,
+        edge_location: snapshot.config.node.pop.clone(),
+        sc_bytes: 0,
+        client_ip: ctx.conn.peer.ip().to_canonical(),
+        client_port: ctx.conn.peer.port(),
+        method: parts.method.to_string(),
+        distribution_domain: ctx.distribution.as_ref().map_or_else(|| "-".to_owned(), |d| d.primary_domain.clone()),
+        uri_stem: parts.uri.path().to_owned(),
+        status,
+        referer: header(&parts.headers, header::REFERER),
+        user_agent: header(&parts.headers, header::USER_AGENT),
+        query: parts.uri.query().map(str::to_owned),
+        cookie: header(&parts.headers, header::COOKIE),
+        result_type: ctx.result.as_str().to_owned(),
+        request_id: ctx.request_id.clone(),
+        host_header: super::viewer_host(parts).to_owned(),
+        protocol: if ctx.conn.https() { "https" } else { "http" }.to_owned(),
+        cs_bytes: 0,
+        time_taken: Default::default(),
+        forwarded_for: header(&parts.headers, header::HeaderName::from_static("x-forwarded-for")),
+        tls_protocol: ctx.conn.tls.as_ref().map(|t| t.version.to_owned()),
+        tls_cipher: ctx.conn.tls.as_ref().map(|t| t.cipher.to_owned()),
+        response_result_type: ctx.result.as_str().to_owned(),
+        protocol_version: match parts.version {
+            Version::HTTP_2 => "HTTP/2.0",
+            Version::HTTP_10 => "HTTP/1.0",
+            _ => "HTTP/1.1",
+        }
+        .to_owned(),
+        time_to_first_byte,
+        detailed_result_type: ctx.detail.unwrap_or(ctx.result.as_str()).to_owned(),
+        content_type: header(&head.headers, header::CONTENT_TYPE),
+        content_length: header(&head.headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
+        range_start: None,
+        range_end: None,
+        distribution_id: distribution.clone(),
+    };
+    let request_head = head_size(0, &parts.headers) + parts.uri.to_string().len() as u64;
+
+    let sent = Arc::new(AtomicU64::new(0));
+    let state = state.clone();
+    let bytes_in = ctx.bytes_in.clone();
+    let started = ctx.started;
+    let counter = sent.clone();
+    let body = CountingBody::new(body, counter).on_end(move |end| {
+        let body_bytes = sent.load(Ordering::Relaxed);
+        record.sc_bytes = body_bytes + header_bytes;
+        record.cs_bytes = bytes_in.load(Ordering::Relaxed) + request_head;
+        record.time_taken = started.elapsed();
+        if end == BodyEnd::Aborted && record.detailed_result_type == record.result_type {
+            record.detailed_result_type = "ClientCommError".to_owned();
+        }
+        state.metrics.record_request(&record.distribution_id, status, &record.result_type, record.cs_bytes, record.sc_bytes);
+        if state.access_log.is_enabled() {
+            state.access_log.log(record);
+        }
+    });
+    Response::from_parts(head, boxed(body))
+}
+
+fn head_size(status: u16, headers: &HeaderMap) -> u64 {
+    let line = if status == 0 { 0 } else { 17 };
+    line + headers.iter().map(|(n, v)| (n.as_str().len() + v.len() + 4) as u64).sum::<u64>()
+}

@@ -1,0 +1,117 @@
+//! The request pipeline, one function per phase in the order a request meets them:
+//! `admit`, `route`, `origin_request_filter` and `origin_fetch` (in `forward`), custom error
+//! responses, `viewer_response_filter` (response headers policy, compression, Verge's
+//! headers) and `log`. A phase ends a request by returning a `ProxyError`.
+
+mod admit;
+mod error;
+mod forward;
+mod log;
+mod origin_request;
+mod route;
+mod viewer_response;
+
+use std::sync::Arc;
+
+use http::request::Parts;
+use http::{Request, Response};
+use hyper::body::Incoming;
+
+pub use admit::admit;
+pub use error::{ProxyError, Side, error_page};
+pub use origin_request::{forward_query, origin_headers};
+pub use route::{route, viewer_host};
+
+use crate::body::{Body, CountingBody, TimeoutBody, boxed};
+use crate::context::{ConnInfo, RequestContext, ResultType};
+use crate::headers::has_looped;
+use crate::snapshot::Snapshot;
+use crate::state::EdgeState;
+
+/// Serves one viewer request.
+pub async fn handle(state: Arc<EdgeState>, conn: Arc<ConnInfo>, request: Request<Incoming>) -> Response<Body> {
+    let snapshot = state.snapshot.load_full();
+    let mut ctx = RequestContext::new(conn);
+    ctx.geo = snapshot.geo.lookup(ctx.conn.peer.ip());
+    let (parts, body) = request.into_parts();
+    let limits = &snapshot.config.limits;
+    let body = TimeoutBody::new(body, limits.body_timeout, "viewer request body");
+    let body = boxed(CountingBody::new(body, ctx.bytes_in.clone()));
+
+    let response = match proxy(&state, &snapshot, &mut ctx, &parts, body).await {
+        Ok(response) => response,
+        Err(error) => fail(&state, &snapshot, &mut ctx, &parts, error).await,
+    };
+    let response = viewer_response::viewer_response_filter(&state, &snapshot, &ctx, &parts, response);
+    log::log(&state, &snapshot, ctx, &parts, response)
+}
+
+async fn proxy(
+    state: &EdgeState,
+    snapshot: &Snapshot,
+    ctx: &mut RequestContext,
+    parts: &Parts,
+    body: Body,
+) -> Result<Response<Body>, ProxyError> {
+    admit(parts, snapshot.config.limits.max_header_bytes)?;
+    if has_looped(&parts.headers, &snapshot.config.node.pop) {
+        return Err(ProxyError::Loop);
+    }
+    let (distribution, index) = route(&snapshot.routes, parts, ctx, state.https_port())?;
+    ctx.behavior = Some(index);
+
+    let path = match (&distribution.default_root_object, parts.uri.path()) {
+        (Some(object), "/") => format!("/{}", object.trim_start_matches('/')),
+        (_, path) => path.to_owned(),
+    };
+    let behavior = &distribution.behaviors[index];
+    let policy = &behavior.origin_request_policy.query_strings;
+    let path_and_query = match forward_query(&policy.behavior, &policy.items, parts.uri.query()) {
+        Some(query) => format!("{path}?{query}"),
+        None => path,
+    };
+    let response = forward::forward(state, snapshot, ctx, &distribution, behavior, parts, &path_and_query, body).await?;
+
+    if response.status().as_u16() >= 400 {
+        let status = response.status().as_u16();
+        if let Some(replaced) = forward::custom_error(state, snapshot, ctx, &distribution, parts, status).await {
+            return Ok(replaced);
+        }
+    }
+    Ok(response)
+}
+
+async fn fail(
+    state: &EdgeState,
+    snapshot: &Snapshot,
+    ctx: &mut RequestContext,
+    parts: &Parts,
+    error: ProxyError,
+) -> Response<Body> {
+    ctx.result = match error {
+        ProxyError::RedirectToHttps(_) => ResultType::Redirect,
+        _ => ResultType::Error,
+    };
+    ctx.detail = Some(error.detail());
+    match &error {
+        ProxyError::UnknownHost(host) => {
+            state.metrics.unknown_host();
+            tracing::info!(request_id = %ctx.request_id, host = %host, peer = %ctx.conn.peer, "No distribution for host");
+        }
+        error if error.side() == Side::Origin => {
+            tracing::warn!(request_id = %ctx.request_id, distribution = ctx.distribution_id(), %error, "Origin request failed");
+        }
+        error => {
+            tracing::debug!(request_id = %ctx.request_id, distribution = ctx.distribution_id(), %error, "Request refused");
+        }
+    }
+    let status = error.status().as_u16();
+    let distribution = ctx.distribution.clone();
+    let replaceable = !matches!(error, ProxyError::BadRequest(_) | ProxyError::RedirectToHttps(_) | ProxyError::UnknownHost(_));
+    if let (Some(distribution), true) = (distribution, replaceable) {
+        if let Some(replaced) = forward::custom_error(state, snapshot, ctx, &distribution, parts, status).await {
+            return replaced;
+        }
+    }
+    error.response(&ctx.request_id, &snapshot.config.node.pop)
+}

@@ -1,0 +1,68 @@
+//! `viewer_response_filter`: the response headers policy, compression when the behavior
+//! allows it, and Verge's own headers (`x-cache`, `via`, `x-verge-request-id`,
+//! `x-verge-pop`); `Connection: close` on HTTP/1.x while draining.
+
+use http::header::{self, HeaderName, HeaderValue};
+use http::request::Parts;
+use http::{Response, Version};
+
+use crate::body::Body;
+use crate::compress;
+use crate::context::RequestContext;
+use crate::headers::{append_list, via_entry};
+use crate::response_policy::{self, ServerTiming, ViewerRequestInfo};
+use crate::snapshot::Snapshot;
+use crate::state::EdgeState;
+
+/// Adds and removes response headers, and compresses, before the response goes out.
+pub fn viewer_response_filter(
+    state: &EdgeState,
+    snapshot: &Snapshot,
+    ctx: &RequestContext,
+    parts: &Parts,
+    response: Response<Body>,
+) -> Response<Body> {
+    let pop = &snapshot.config.node.pop;
+    let behavior = ctx
+        .distribution
+        .as_deref()
+        .zip(ctx.behavior)
+        .and_then(|(distribution, index)| distribution.behaviors.get(index));
+    let (mut head, mut body) = response.into_parts();
+
+    if let Some(behavior) = behavior {
+        if let Some(policy) = &behavior.response_headers_policy {
+            let timing = ServerTiming {
+                pop: pop.clone(),
+                request_id: ctx.request_id.clone(),
+                cache_result: ctx.result.as_str(),
+                origin_connect_ms: None,
+                origin_first_byte_ms: ctx.origin_latency.map(|d| d.as_secs_f64() * 1000.0),
+                edge_first_byte_ms: ctx.started.elapsed().as_secs_f64() * 1000.0,
+            };
+            response_policy::apply(policy, ViewerRequestInfo::from_parts(parts), &mut head.headers, Some(&timing));
+        }
+        if behavior.compress {
+            if let Some(encoding) = compress::should_compress(&parts.method, &parts.headers, head.status, &head.headers) {
+                body = compress::compress_response(&mut head, body, encoding);
+            }
+        }
+    }
+
+    let headers = &mut head.headers;
+    let x_cache = format!("{} from verge", ctx.result.as_str());
+    if let Ok(value) = HeaderValue::from_str(&x_cache) {
+        headers.insert(HeaderName::from_static("x-cache"), value);
+    }
+    append_list(headers, header::VIA, &via_entry(pop));
+    if let Ok(value) = HeaderValue::from_str(&ctx.request_id) {
+        headers.insert(HeaderName::from_static("x-verge-request-id"), value);
+    }
+    if let Ok(value) = HeaderValue::from_str(pop) {
+        headers.insert(HeaderName::from_static("x-verge-pop"), value);
+    }
+    if state.draining() && parts.version <= Version::HTTP_11 {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    Response::from_parts(head, body)
+}

@@ -1,0 +1,108 @@
+//! The admin API: `GET /metrics` (Prometheus), `GET /healthz`, `POST /reload`, and
+//! `GET /config` (what is being served). Plain HTTP/1.1 on the admin address.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Weak};
+
+use http::{Method, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use super::Edge;
+use crate::body::{Body, full};
+
+/// Serves the admin API until the edge is dropped.
+pub async fn serve(listener: TcpListener, edge: Weak<Edge>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let edge = edge.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let edge = edge.upgrade();
+                async move {
+                    let response = match edge {
+                        Some(edge) => route(&edge, request).await,
+                        None => text(StatusCode::SERVICE_UNAVAILABLE, "stopping\n"),
+                    };
+                    Ok::<_, Infallible>(response)
+                }
+            });
+            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
+async fn route(edge: &Arc<Edge>, request: Request<Incoming>) -> Response<Body> {
+    match (request.method(), request.uri().path()) {
+        (&Method::GET, "/metrics") => {
+            let mut response = Response::new(full(edge.state().metrics.encode()));
+            if let Ok(value) = verge_telemetry::metrics::CONTENT_TYPE.parse() {
+                response.headers_mut().insert(header::CONTENT_TYPE, value);
+            }
+            response
+        }
+        (&Method::GET, "/healthz") => {
+            if edge.state().draining() {
+                text(StatusCode::SERVICE_UNAVAILABLE, "draining\n")
+            } else {
+                text(StatusCode::OK, "ok\n")
+            }
+        }
+        (&Method::POST, "/reload") => {
+            let edge = edge.clone();
+            let result = tokio::task::spawn_blocking(move || edge.reload()).await;
+            match result {
+                Ok(Ok(version)) => json_response(StatusCode::OK, json!({"status": "ok", "version": version})),
+                Ok(Err(error)) => json_response(StatusCode::BAD_REQUEST, json!({"status": "rejected", "errors": error.lines()})),
+                Err(_) => json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({"status": "failed"})),
+            }
+        }
+        (&Method::GET, "/config") => json_response(StatusCode::OK, describe(edge)),
+        (_, "/metrics" | "/healthz" | "/reload" | "/config") => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
+        _ => text(StatusCode::NOT_FOUND, "not found: try /metrics, /healthz, /config or POST /reload\n"),
+    }
+}
+
+fn describe(edge: &Edge) -> serde_json::Value {
+    let snapshot = edge.state().snapshot.load();
+    let distributions: Vec<_> = snapshot
+        .config
+        .distributions
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.id,
+                "domains": d.domains,
+                "enabled": d.enabled,
+                "origins": d.origins.iter().map(|o| json!({"id": o.id, "domain_name": o.domain_name})).collect::<Vec<_>>(),
+                "cache_behaviors": d.cache_behaviors.iter().filter_map(|b| b.path_pattern.clone()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "version": snapshot.version,
+        "pop": snapshot.config.node.pop,
+        "listeners": edge.listeners().iter().map(|l| json!({"address": l.address.to_string(), "tls": l.tls})).collect::<Vec<_>>(),
+        "certificates": snapshot.certificates.len(),
+        "geo": {"country": snapshot.geo.has_country(), "asn": snapshot.geo.has_asn()},
+        "distributions": distributions,
+    })
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut response = Response::new(full(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+fn json_response(status: StatusCode, value: serde_json::Value) -> Response<Body> {
+    let mut response = Response::new(full(format!("{value}\n")));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    response
+}

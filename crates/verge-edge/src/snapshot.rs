@@ -1,0 +1,102 @@
+//! The immutable state one request reads: compiled routes, origin clients, TLS configurations
+//! and geo databases, built from a validated configuration and swapped whole on reload.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rustls::ServerConfig;
+use verge_config::model::TlsVersion;
+use verge_config::{Config, Routes};
+
+use crate::error::EdgeError;
+use crate::geo::GeoDb;
+use crate::origin::OriginClient;
+use crate::tls::{self, SniResolver};
+
+/// Everything a request needs from configuration, taken once when it starts.
+pub struct Snapshot {
+    /// Increases by one on every successful reload.
+    pub version: u64,
+    /// The configuration this snapshot was built from.
+    pub config: Arc<Config>,
+    /// Host and path routing.
+    pub routes: Routes,
+    /// Pooled origin clients, by distribution id, in the distribution's origin order.
+    pub origins: HashMap<String, Vec<Arc<OriginClient>>>,
+    /// Geo databases.
+    pub geo: Arc<GeoDb>,
+    /// The SNI certificate resolver.
+    pub certificates: Arc<SniResolver>,
+    tls12: Arc<ServerConfig>,
+    tls13: Arc<ServerConfig>,
+}
+
+impl Snapshot {
+    /// Builds a snapshot; origin clients whose settings did not change are taken over from
+    /// `previous` with their open connections.
+    pub fn build(
+        config: Config,
+        data_dir: Option<&PathBuf>,
+        previous: Option<&Snapshot>,
+    ) -> Result<Snapshot, EdgeError> {
+        let provider = tls::provider();
+        let routes = verge_config::compile(&config);
+
+        let mut origins = HashMap::new();
+        for distribution in &routes.distributions {
+            let old = previous.and_then(|p| p.origins.get(&distribution.id));
+            let mut clients = Vec::with_capacity(distribution.origins.len());
+            for origin in &distribution.origins {
+                let reused = old.and_then(|list| list.iter().find(|c| *c.origin == **origin));
+                let client = match reused {
+                    Some(client) => client.clone(),
+                    None => Arc::new(OriginClient::new(origin.clone(), provider.clone())?),
+                };
+                clients.push(client);
+            }
+            origins.insert(distribution.id.clone(), clients);
+        }
+
+        let default = tls::self_signed_key(&provider, data_dir.map(PathBuf::as_path))?;
+        let names: usize = config.certificates.iter().map(|c| c.domains.len()).sum();
+        let mut resolver = SniResolver::with_capacity(default, names);
+        for certificate in &config.certificates {
+            let key = tls::load_certified_key(&provider, &certificate.cert, &certificate.key)?;
+            for domain in &certificate.domains {
+                resolver.add(domain, key.clone()).map_err(|reason| EdgeError::Certificate {
+                    path: certificate.cert.clone(),
+                    reason,
+                })?;
+            }
+        }
+        let resolver = Arc::new(resolver);
+        let tls12 = tls::server_config(provider.clone(), resolver.clone(), TlsVersion::Tls12)?;
+        let tls13 = tls::server_config(provider, resolver.clone(), TlsVersion::Tls13)?;
+
+        let geo = GeoDb::open(config.geo.country_db.as_deref(), config.geo.asn_db.as_deref())?;
+        Ok(Snapshot {
+            version: previous.map_or(1, |p| p.version + 1),
+            config: Arc::new(config),
+            routes,
+            origins,
+            geo: Arc::new(geo),
+            certificates: resolver,
+            tls12,
+            tls13,
+        })
+    }
+
+    /// The TLS configuration for a listener's version floor.
+    pub fn tls_config(&self, min_version: TlsVersion) -> Arc<ServerConfig> {
+        match min_version {
+            TlsVersion::Tls12 => self.tls12.clone(),
+            TlsVersion::Tls13 => self.tls13.clone(),
+        }
+    }
+
+    /// The origin clients of a distribution.
+    pub fn origin_clients(&self, distribution: &str) -> &[Arc<OriginClient>] {
+        self.origins.get(distribution).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
