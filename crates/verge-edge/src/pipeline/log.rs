@@ -30,7 +30,10 @@ pub fn log(state: &Arc<EdgeState>, snapshot: &Snapshot, ctx: RequestContext, par
         client_ip: ctx.conn.peer.ip().to_canonical(),
         client_port: ctx.conn.peer.port(),
         method: parts.method.to_string(),
-        distribution_domain: ctx.distribution.as_ref().map_or_else(|| "-".to_owned(), |d| d.primary_domain.clone()),
+        distribution_domain: match ctx.distribution.as_deref() {
+            Some(d) if !d.primary_domain.starts_with('*') => d.primary_domain.clone(),
+            _ => super::viewer_host(parts).to_owned(),
+        },
         uri_stem: parts.uri.path().to_owned(),
         status,
         referer: header(&parts.headers, header::REFERER),

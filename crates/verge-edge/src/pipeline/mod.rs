@@ -42,6 +42,10 @@ pub async fn handle(state: Arc<EdgeState>, conn: Arc<ConnInfo>, request: Request
         Ok(response) => response,
         Err(error) => fail(&state, &snapshot, &mut ctx, &parts, error).await,
     };
+    if response.status().as_u16() >= 400 {
+        // CloudFront reports origin and edge errors alike as `Error` in x-cache and logs.
+        ctx.result = ResultType::Error;
+    }
     let response = viewer_response::viewer_response_filter(&state, &snapshot, &ctx, &parts, response);
     log::log(&state, &snapshot, ctx, &parts, response)
 }

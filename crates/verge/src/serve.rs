@@ -1,0 +1,104 @@
+//! Running an edge until a signal: SIGHUP reloads the configuration, SIGTERM or Ctrl-C drains
+//! in-flight requests and exits.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::signal::unix::{SignalKind, signal};
+use verge_config::Config;
+use verge_config::model::AccessLogFormat;
+use verge_config::quick::{QuickOptions, quick_config};
+use verge_edge::{ConfigSource, Edge};
+
+use crate::cli::{NodeArgs, ServeArgs};
+
+/// Why `verge serve` stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Bad flags.
+    #[error("{0}")]
+    Usage(String),
+    /// The edge could not start.
+    #[error(transparent)]
+    Edge(#[from] verge_edge::EdgeError),
+    /// Signal handlers could not be installed.
+    #[error("signals: {0}")]
+    Signals(std::io::Error),
+}
+
+/// `verge serve`.
+pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
+    let (source, data_dir) = match (&args.origin, &args.config) {
+        (Some(origin), None) => {
+            let config = quick(origin, &args.node)?;
+            (ConfigSource::Fixed(Box::new(config)), args.node.data_dir())
+        }
+        (None, Some(path)) => {
+            let configured = verge_config::load_file(path).ok().and_then(|c| c.node.data_dir);
+            let data_dir = args.node.data_dir.clone().or(configured).unwrap_or_else(crate::cli::default_data_dir);
+            (ConfigSource::File(path.clone()), data_dir)
+        }
+        _ => return Err(ServeError::Usage("give either --origin URL or --config FILE".to_owned())),
+    };
+    let edge = Edge::start(source, Some(data_dir)).await?;
+    run_until_signal(edge).await
+}
+
+/// The configuration of quick mode from the flags.
+pub fn quick(origin: &str, node: &NodeArgs) -> Result<Config, ServeError> {
+    let options = QuickOptions {
+        origin: origin.to_owned(),
+        listen: node.listen.unwrap_or_else(|| ([127, 0, 0, 1], 8080).into()),
+        tls_listen: if node.no_tls { None } else { node.tls_listen },
+        admin: node.admin.unwrap_or_else(|| ([127, 0, 0, 1], 9901).into()),
+        data_dir: Some(node.data_dir()),
+        pop: node.pop.clone().unwrap_or_else(|| "dev1".to_owned()),
+    };
+    let mut config = quick_config(&options).map_err(ServeError::Usage)?;
+    config.logging.access_log = node.access_log.clone();
+    if node.access_log_format.as_deref() == Some("json") {
+        config.logging.access_log_format = AccessLogFormat::Json;
+    }
+    Ok(config)
+}
+
+/// Serves until SIGTERM or Ctrl-C, reloading on SIGHUP.
+pub async fn run_until_signal(edge: Arc<Edge>) -> Result<(), ServeError> {
+    let mut hangup = signal(SignalKind::hangup()).map_err(ServeError::Signals)?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(ServeError::Signals)?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(ServeError::Signals)?;
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => {
+                let edge = edge.clone();
+                // The outcome is logged by the reload itself.
+                let _ = tokio::task::spawn_blocking(move || edge.reload()).await;
+            }
+            _ = terminate.recv() => break,
+            _ = interrupt.recv() => break,
+        }
+    }
+    edge.drain(edge.drain_timeout()).await;
+    Ok(())
+}
+
+/// Prints the errors of a configuration file, or a summary when it is valid.
+pub fn validate(path: &PathBuf) -> bool {
+    match verge_config::load_file(path) {
+        Ok(config) => {
+            let behaviors: usize = config.distributions.iter().map(|d| d.cache_behaviors.len() + 1).sum();
+            println!(
+                "{}: valid ({} distributions, {} cache behaviors, {} listeners)",
+                path.display(),
+                config.distributions.len(),
+                behaviors,
+                config.listeners.len()
+            );
+            true
+        }
+        Err(errors) => {
+            eprint!("{errors}");
+            false
+        }
+    }
+}
