@@ -5,9 +5,11 @@
   report.py h2load OUTPUT LOG       -> the same from h2load output and its --log-file
   report.py cpu-mark PID            -> "wall:cpu" seconds so far of PID and its child processes
   report.py cpu-percent MARK MARK   -> CPU use between two marks, in % of one core
+  report.py idle SECONDS            -> % of all CPUs idle over the next SECONDS
   report.py table RESULTS.tsv       -> the results table with ratios to nginx and bare hyper
 
-RESULTS.tsv rows: target, protocol, body, req/s, p99 ms, errors, server cpu %, note.
+RESULTS.tsv rows: target, protocol, body, req/s, p99 ms, errors, server cpu %, load generator
+cpu %, note ("-" where a run did not happen).
 """
 
 import math
@@ -36,7 +38,8 @@ def wrk(path):
     non_ok = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
     if non_ok:
         errors += int(non_ok.group(1))
-    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                       text)
     if socket:
         errors += sum(int(n) for n in socket.groups())
     p99_ms = float(p99.group(1)) * UNIT_MS[p99.group(2)]
@@ -94,6 +97,19 @@ def cpu_percent(before, after):
     print(f"{(cpu_1 - cpu_0) / (wall_1 - wall_0) * 100:.0f}")
 
 
+def idle(seconds):
+    def sample():
+        with open("/proc/stat") as f:
+            # First line: "cpu" then user nice system idle iowait irq softirq steal ...
+            fields = [int(n) for n in f.readline().split()[1:]]
+        return fields[3] + fields[4], sum(fields[:8])
+
+    idle_0, total_0 = sample()
+    time.sleep(float(seconds))
+    idle_1, total_1 = sample()
+    print(f"{(idle_1 - idle_0) / max(1, total_1 - total_0) * 100:.0f}")
+
+
 def table(path):
     rows = []
     with open(path) as f:
@@ -107,20 +123,20 @@ def table(path):
                 return float(row[3])
         return None
 
-    header = ["target", "protocol", "body", "req/s", "p99 ms", "errors", "cpu %"]
+    header = ["target", "protocol", "body", "req/s", "p99 ms", "errors", "cpu %", "load %"]
     header += ["/ nginx", "/ bare", "note"]
     lines = [header]
-    for target, protocol, body, rps, p99, errors, cpu, note in rows:
+    for target, protocol, body, rps, p99, errors, cpu, load, note in rows:
         ratios = []
         for other in ("nginx", "bare"):
             base = rps_of(other, protocol, body)
             ratios.append(f"{float(rps) / base:.2f}" if rps != "-" and base else "-")
         name = TARGET_NAMES.get(target, target)
-        lines.append([name, protocol, body, rps, p99, errors, cpu, *ratios, note])
+        lines.append([name, protocol, body, rps, p99, errors, cpu, load, *ratios, note])
 
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for line in lines:
-        cells = [cell.ljust(w) if i in (0, 1, 2, 9) else cell.rjust(w)
+        cells = [cell.ljust(w) if i in (0, 1, 2, 10) else cell.rjust(w)
                  for i, (cell, w) in enumerate(zip(line, widths))]
         print("  ".join(cells).rstrip())
 
@@ -143,7 +159,7 @@ def table(path):
 
 def main(argv):
     commands = {"wrk": (wrk, 1), "h2load": (h2load, 2), "cpu-mark": (cpu_mark, 1),
-                "cpu-percent": (cpu_percent, 2), "table": (table, 1)}
+                "cpu-percent": (cpu_percent, 2), "idle": (idle, 1), "table": (table, 1)}
     if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 != commands[argv[1]][1]:
         fail(__doc__)
     command, _ = commands[argv[1]]

@@ -270,8 +270,9 @@ log "origin nginx on 127.0.0.1:$ORIGIN_PORT"
 
 # --- measurement ---------------------------------------------------------------------------
 
-# Appends one row to the results. Arguments: target protocol body rps p99 errors cpu note.
-record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
+# Appends one row to the results. Arguments: target protocol body rps p99 errors server-cpu
+# load-cpu note.
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
 
 # CPU use of the server under test: `cpu_mark PID` before and after a run, then
 # `cpu_percent BEFORE AFTER` gives its CPU time over the wall time in % of one core.
@@ -288,49 +289,58 @@ check_body() { # url expected-bytes curl-flags...
     return 1
 }
 
-# HTTP/1.1 keep-alive load with wrk. Arguments: target body url server-pid.
+# Runs one load command, bounded by `timeout`, and records its row: req/s, p99 and errors from
+# the parser, CPU use of the server under test and of the load generator. Arguments: output file,
+# target, protocol, body, server pid, report.py parser and its files, --, command...
+load() {
+    local out=$1 target=$2 protocol=$3 body=$4 pid=$5 parser=()
+    local before after usage result user system real
+    shift 5
+    while [[ $1 != -- ]]; do parser+=("$1"); shift; done
+    shift
+    local TIMEFORMAT='%U %S %R'
+    before=$(cpu_mark "$pid")
+    if { time timeout $((WARMUP + DURATION + 30)) "${PIN_LOAD[@]}" "$@" >"$out" 2>&1; } \
+        2>"$WORK/time" && result=$("${REPORT[@]}" "${parser[@]}"); then
+        after=$(cpu_mark "$pid")
+        read -r user system real <"$WORK/time"
+        usage=$(python3 -c 'import sys; u, s, r = map(float, sys.argv[1:]); \
+print(f"{(u + s) / r * 100:.0f}")' "$user" "$system" "$real")
+        # shellcheck disable=SC2086 # result is "rps p99 errors"
+        record "$target" "$protocol" "$body" $result "$(cpu_percent "$before" "$after")" \
+            "$usage" ""
+    else
+        record "$target" "$protocol" "$body" - - - - - "${1} failed, see $(basename "$out")"
+    fi
+}
+
+# HTTP/1.1 keep-alive load with wrk, after an unrecorded warm-up run. Arguments: target body url
+# server-pid.
 measure_wrk() {
-    local target=$1 body=$2 url=$3 pid=$4 out="$RAW/$1-http1-$2.txt" before after result
+    local target=$1 body=$2 url=$3 pid=$4 out="$RAW/$1-http1-$2.txt"
     if ! check_body "$url" "$(body_bytes "$body")" --http1.1; then
-        record "$target" http/1.1 "$body" - - - - "wrong answer, see log"
+        record "$target" http/1.1 "$body" - - - - - "bad answer to curl, see stderr"
         return
     fi
     timeout $((WARMUP + 10)) "${PIN_LOAD[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" \
         -d"${WARMUP}s" "$url" >/dev/null || true
-    before=$(cpu_mark "$pid")
-    if timeout $((DURATION + 30)) "${PIN_LOAD[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" \
-        -d"${DURATION}s" --latency "$url" >"$out" 2>&1 &&
-        result=$("${REPORT[@]}" wrk "$out"); then
-        after=$(cpu_mark "$pid")
-        # shellcheck disable=SC2086 # result is "rps p99 errors"
-        record "$target" http/1.1 "$body" $result "$(cpu_percent "$before" "$after")" ""
-    else
-        record "$target" http/1.1 "$body" - - - - "wrk failed, see $out"
-    fi
+    load "$out" "$target" http/1.1 "$body" "$pid" wrk "$out" -- \
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url"
 }
 
 # HTTP/2 over TLS load with h2load. It connects to 127.0.0.1 but names `localhost` in SNI and
 # :authority, as a real viewer names its host. Arguments: target body port path server-pid.
 measure_h2load() {
     local target=$1 body=$2 port=$3 path=$4 pid=$5 out="$RAW/$1-h2tls-$2.txt"
-    local requests="$WORK/h2load-requests.log" before after result
-    local url="https://localhost:$port$path"
+    local requests="$WORK/h2load-requests.log" url="https://localhost:$port$path"
     if ! check_body "$url" "$(body_bytes "$body")" --http2 \
         --resolve "localhost:$port:127.0.0.1"; then
-        record "$target" h2+tls "$body" - - - - "wrong answer, see log"
+        record "$target" h2+tls "$body" - - - - - "bad answer to curl, see stderr"
         return
     fi
-    before=$(cpu_mark "$pid")
-    if timeout $((WARMUP + DURATION + 30)) "${PIN_LOAD[@]}" h2load -c"$CONNECTIONS" \
-        -m"$STREAMS" -t"$THREADS" -D "$DURATION" --warm-up-time="$WARMUP" \
-        --connect-to="127.0.0.1:$port" --log-file="$requests" "$url" >"$out" 2>&1 &&
-        result=$("${REPORT[@]}" h2load "$out" "$requests"); then
-        after=$(cpu_mark "$pid")
-        # shellcheck disable=SC2086 # result is "rps p99 errors"
-        record "$target" h2+tls "$body" $result "$(cpu_percent "$before" "$after")" ""
-    else
-        record "$target" h2+tls "$body" - - - - "h2load failed, see $out"
-    fi
+    load "$out" "$target" h2+tls "$body" "$pid" h2load "$out" "$requests" -- \
+        h2load -c"$CONNECTIONS" -m"$STREAMS" -t"$THREADS" -D "$DURATION" \
+        --warm-up-time="$WARMUP" --connect-to="127.0.0.1:$port" --log-file="$requests" "$url"
     rm -f "$requests"
 }
 
@@ -345,7 +355,7 @@ measure_all() {
             log "$target: HTTP/2 over TLS, $body body, ${DURATION}s"
             measure_h2load "$target" "$body" "$tls_port" "/$body.txt" "$pid"
         else
-            record "$target" h2+tls "$body" - - - - "no HTTP/2 in this nginx build"
+            record "$target" h2+tls "$body" - - - - - "no HTTP/2 in this nginx build"
         fi
     done
 }
@@ -353,8 +363,8 @@ measure_all() {
 skip_all() { # target note
     local body
     for body in $BODY; do
-        record "$1" http/1.1 "$body" - - - - "$2"
-        record "$1" h2+tls "$body" - - - - "$2"
+        record "$1" http/1.1 "$body" - - - - - "$2"
+        record "$1" h2+tls "$body" - - - - - "$2"
     done
 }
 
@@ -445,6 +455,11 @@ bench_bare() {
     done
 }
 
+# Other work on the machine (a compile, say) skews every number: measure it, and say so.
+IDLE=$("${REPORT[@]}" idle 1)
+((IDLE >= 90)) || log "warning: the machine is only ${IDLE}% idle before the runs; numbers" \
+    "will be lower and noisier than on a quiet machine"
+
 runs=0
 for _ in $TARGETS; do for _ in $BODY; do runs=$((runs + 2)); done; done
 log "about $((runs * (DURATION + WARMUP + 2) + 10))s of load: $runs runs of ${DURATION}s," \
@@ -472,8 +487,10 @@ RESULT_FILE=$OUT/results-$STAMP.txt
     else
         echo "pinning: none; server under test with $SERVER_WORKERS worker(s)"
     fi
+    echo "machine idle before the runs: ${IDLE}% (below 90%: other work skews the numbers)"
     echo "p99: wrk --latency (HTTP/1.1); nearest rank over h2load --log-file times (h2+tls)"
-    echo "cpu %: CPU time of the server under test during the run, 100 = one core"
+    echo "cpu % / load %: CPU time of the server under test / of wrk or h2load during the run," \
+        "100 = one core"
     echo
     "${REPORT[@]}" table "$RESULTS"
 } | tee "$RESULT_FILE"

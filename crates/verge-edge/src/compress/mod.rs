@@ -84,9 +84,17 @@ impl Encoding {
 /// Whether a `Content-Type` value names a compressible media type; parameters after `;` are
 /// ignored and the comparison is ASCII case-insensitive.
 pub fn is_compressible(content_type: &str) -> bool {
-    let media = content_type.split_once(';').map_or(content_type, |(media, _)| media).trim();
-    let text = media.len() > 5 && media.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("text/"));
-    text || COMPRESSIBLE.iter().any(|known| known.eq_ignore_ascii_case(media))
+    let media = content_type
+        .split_once(';')
+        .map_or(content_type, |(media, _)| media)
+        .trim();
+    let text = media.len() > 5
+        && media
+            .get(..5)
+            .is_some_and(|p| p.eq_ignore_ascii_case("text/"));
+    text || COMPRESSIBLE
+        .iter()
+        .any(|known| known.eq_ignore_ascii_case(media))
 }
 
 /// The encoding to compress a response in, or `None` to send it as is. A response is
@@ -170,7 +178,15 @@ mod tests {
         ] {
             assert!(is_compressible(yes), "{yes}");
         }
-        for no in ["image/png", "video/mp4", "application/octet-stream", "text/", "", ";", "tëxt/a"] {
+        for no in [
+            "image/png",
+            "video/mp4",
+            "application/octet-stream",
+            "text/",
+            "",
+            ";",
+            "tëxt/a",
+        ] {
             assert!(!is_compressible(no), "{no}");
         }
     }
@@ -198,19 +214,38 @@ mod tests {
             StatusCode::NOT_MODIFIED,
             StatusCode::NOT_FOUND,
         ] {
-            assert_eq!(should_compress(&get, &request, status, &ok), None, "{status}");
+            assert_eq!(
+                should_compress(&get, &request, status, &ok),
+                None,
+                "{status}"
+            );
         }
-        assert_eq!(should_compress(&Method::HEAD, &request, StatusCode::OK, &ok), None);
-        assert_eq!(should_compress(&get, &HeaderMap::new(), StatusCode::OK, &ok), None);
+        assert_eq!(
+            should_compress(&Method::HEAD, &request, StatusCode::OK, &ok),
+            None
+        );
+        assert_eq!(
+            should_compress(&get, &HeaderMap::new(), StatusCode::OK, &ok),
+            None
+        );
 
         for response in [
-            headers(&[("content-type", "text/html"), ("content-encoding", "identity")]),
+            headers(&[
+                ("content-type", "text/html"),
+                ("content-encoding", "identity"),
+            ]),
             headers(&[("content-type", "image/png")]),
             headers(&[("content-length", "5000")]),
             headers(&[("content-type", "text/html"), ("content-length", "999")]),
-            headers(&[("content-type", "text/html"), ("content-length", "10000001")]),
+            headers(&[
+                ("content-type", "text/html"),
+                ("content-length", "10000001"),
+            ]),
             headers(&[("content-type", "text/html"), ("content-length", "many")]),
-            headers(&[("content-type", "text/html"), ("cache-control", "max-age=5, No-Transform")]),
+            headers(&[
+                ("content-type", "text/html"),
+                ("cache-control", "max-age=5, No-Transform"),
+            ]),
         ] {
             let chosen = should_compress(&get, &request, StatusCode::OK, &response);
             assert_eq!(chosen, None, "{response:?}");

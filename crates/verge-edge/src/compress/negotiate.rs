@@ -142,7 +142,10 @@ mod tests {
         assert_eq!(pick(&["br;q=0.1234, gzip;q=0.1"]), Some(Encoding::Gzip));
         assert_eq!(pick(&["br;q=abc, gzip;q=-1, zstd;q"]), None);
         assert_eq!(pick(&[",,; ;=;q=,br;;"]), None);
-        assert_eq!(pick(&[";q=1, gzip;q=1.5, zstd;q=0.5"]), Some(Encoding::Zstd));
+        assert_eq!(
+            pick(&[";q=1, gzip;q=1.5, zstd;q=0.5"]),
+            Some(Encoding::Zstd)
+        );
         assert_eq!(pick(&["br;q=1.", "gzip;q=0."]), Some(Encoding::Brotli));
     }
 

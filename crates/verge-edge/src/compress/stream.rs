@@ -45,7 +45,10 @@ const DIGESTS: [&str; 3] = ["content-md5", "content-digest", "repr-digest"];
 /// [`should_compress`](super::should_compress) chose `encoding`.
 pub fn compress_response(parts: &mut response::Parts, body: Body, encoding: Encoding) -> Body {
     let headers = &mut parts.headers;
-    headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding.as_str()));
+    headers.insert(
+        header::CONTENT_ENCODING,
+        HeaderValue::from_static(encoding.as_str()),
+    );
     headers.remove(header::CONTENT_LENGTH);
     for digest in DIGESTS {
         headers.remove(digest);
@@ -81,18 +84,26 @@ fn weaken_etag(headers: &mut http::HeaderMap) {
 }
 
 fn encode(body: Body, encoding: Encoding) -> Body {
-    let data = body.into_data_stream().map_err(|error| io::Error::other(OriginBodyError(error)));
+    let data = body
+        .into_data_stream()
+        .map_err(|error| io::Error::other(OriginBodyError(error)));
     let reader = StreamReader::new(data);
 
     let encoder: Pin<Box<dyn AsyncRead + Send>> = match encoding {
-        Encoding::Gzip => Box::pin(GzipEncoder::with_quality(reader, Level::Precise(GZIP_LEVEL))),
+        Encoding::Gzip => Box::pin(GzipEncoder::with_quality(
+            reader,
+            Level::Precise(GZIP_LEVEL),
+        )),
         Encoding::Brotli => {
             let params = async_compression::brotli::EncoderParams::default()
                 .quality(Level::Precise(BROTLI_QUALITY))
                 .window_size(BROTLI_WINDOW);
             Box::pin(BrotliEncoder::with_params(reader, params))
         }
-        Encoding::Zstd => Box::pin(ZstdEncoder::with_quality(reader, Level::Precise(ZSTD_LEVEL))),
+        Encoding::Zstd => Box::pin(ZstdEncoder::with_quality(
+            reader,
+            Level::Precise(ZSTD_LEVEL),
+        )),
     };
 
     // The encoder flushes whenever the inner body has nothing ready, so a slow origin's
@@ -118,10 +129,16 @@ impl std::error::Error for OriginBodyError {}
 /// Gives back the inner body's own error, so callers can still tell which side failed; an
 /// error of the encoder itself stays an `io::Error`.
 fn into_body_error(error: io::Error) -> BoxError {
-    if !error.get_ref().is_some_and(|inner| inner.is::<OriginBodyError>()) {
+    if !error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<OriginBodyError>())
+    {
         return Box::new(error);
     }
-    match error.into_inner().map(|inner| inner.downcast::<OriginBodyError>()) {
+    match error
+        .into_inner()
+        .map(|inner| inner.downcast::<OriginBodyError>())
+    {
         Some(Ok(wrapped)) => wrapped.0,
         Some(Err(other)) => other,
         None => Box::new(io::Error::other("compressed body failed")),
@@ -171,7 +188,11 @@ mod tests {
         for (name, value) in pairs {
             builder = builder.header(*name, *value);
         }
-        builder.body(()).expect("valid test response").into_parts().0
+        builder
+            .body(())
+            .expect("valid test response")
+            .into_parts()
+            .0
     }
 
     #[tokio::test]
@@ -188,7 +209,11 @@ mod tests {
             let body = compress_response(&mut head, chunked(&content, 7), encoding);
             let compressed = body.collect().await.expect("body").to_bytes();
 
-            assert!(compressed.len() < content.len() / 10, "{encoding:?}: {}", compressed.len());
+            assert!(
+                compressed.len() < content.len() / 10,
+                "{encoding:?}: {}",
+                compressed.len()
+            );
             assert_eq!(decode(encoding, &compressed).await, content, "{encoding:?}");
             assert_eq!(head.headers["content-encoding"], encoding.as_str());
             assert!(!head.headers.contains_key("content-length"));
@@ -208,10 +233,14 @@ mod tests {
         ] {
             let mut head = parts(&[]);
             if let Some(origin) = origin {
-                head.headers.insert(header::ETAG, HeaderValue::from_static(origin));
+                head.headers
+                    .insert(header::ETAG, HeaderValue::from_static(origin));
             }
             weaken_etag(&mut head.headers);
-            let etag = head.headers.get(header::ETAG).map(|v| v.to_str().expect("ascii"));
+            let etag = head
+                .headers
+                .get(header::ETAG)
+                .map(|v| v.to_str().expect("ascii"));
             assert_eq!(etag, expected, "{origin:?}");
         }
     }
@@ -220,13 +249,18 @@ mod tests {
     async fn streams_before_the_body_ends() {
         let (sender, mut receiver) = mpsc::channel::<Bytes>(1);
         let frames = futures_util::stream::poll_fn(move |cx| {
-            receiver.poll_recv(cx).map(|data| data.map(|data| Ok::<_, BoxError>(Frame::data(data))))
+            receiver
+                .poll_recv(cx)
+                .map(|data| data.map(|data| Ok::<_, BoxError>(Frame::data(data))))
         });
         let body = StreamBody::new(frames);
         let mut head = parts(&[("content-type", "text/plain")]);
         let mut compressed = compress_response(&mut head, boxed(body), Encoding::Gzip);
 
-        sender.send(Bytes::from(text(4000))).await.expect("receiver alive");
+        sender
+            .send(Bytes::from(text(4000)))
+            .await
+            .expect("receiver alive");
         let first = tokio::time::timeout(Duration::from_secs(10), compressed.frame())
             .await
             .expect("a frame arrives while the origin is still sending")
@@ -234,7 +268,10 @@ mod tests {
             .expect("no error");
         let mut all = first.into_data().expect("data frame").to_vec();
 
-        sender.send(Bytes::from(text(3000))).await.expect("receiver alive");
+        sender
+            .send(Bytes::from(text(3000)))
+            .await
+            .expect("receiver alive");
         drop(sender);
         all.extend_from_slice(&compressed.collect().await.expect("body").to_bytes());
         let mut expected = text(4000);
@@ -246,7 +283,10 @@ mod tests {
     async fn origin_errors_pass_through() {
         let frames: Vec<Result<Frame<Bytes>, BoxError>> = vec![
             Ok(Frame::data(Bytes::from(text(2000)))),
-            Err(Box::new(BodyTimeout { what: "origin response body", seconds: 30.0 })),
+            Err(Box::new(BodyTimeout {
+                what: "origin response body",
+                seconds: 30.0,
+            })),
         ];
         let body = boxed(StreamBody::new(futures_util::stream::iter(frames)));
         let mut head = parts(&[("content-type", "text/plain")]);

@@ -1,0 +1,332 @@
+//! End to end: the `verge` binary driven as a user would. `verge serve --origin`, a request
+//! over HTTP/1.1 and one over HTTP/2 with TLS, a reload (SIGHUP and the admin API), a drain
+//! on SIGTERM, and `verge validate` on good and broken files.
+
+use std::convert::Infallible;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::{TcpListener, TcpStream};
+
+const VERGE: &str = env!("CARGO_BIN_EXE_verge");
+
+/// A running `verge` process and the addresses it announced.
+struct Verge {
+    child: Child,
+    http: SocketAddr,
+    https: Option<SocketAddr>,
+    admin: SocketAddr,
+    _lines: mpsc::Receiver<String>,
+}
+
+impl Verge {
+    fn start(args: &[&str]) -> Verge {
+        let mut child = Command::new(VERGE)
+            .args(["--log-format", "json"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("verge starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (mut http, mut https, mut admin) = (None, None, None);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while admin.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = rx.recv_timeout(left).expect("verge announces its listeners");
+            let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+            let fields = &event["fields"];
+            let address = fields["address"].as_str().and_then(|a| a.parse::<SocketAddr>().ok());
+            match (fields["message"].as_str(), fields["scheme"].as_str()) {
+                (Some("Listening for viewers"), Some("\"http\"" | "http")) => http = address,
+                (Some("Listening for viewers"), Some("\"https\"" | "https")) => https = address,
+                (Some("Edge started"), _) => admin = address,
+                _ => {}
+            }
+        }
+        Verge { child, http: http.expect("http listener"), https, admin: admin.expect("admin"), _lines: rx }
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().expect("kill runs");
+        assert!(status.success());
+    }
+
+    fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "verge did not exit in time");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Verge {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An origin that answers `origin saw <path>` after an optional delay for `/slow`.
+async fn origin() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { continue };
+            tokio::spawn(async move {
+                let service = service_fn(|request: Request<Incoming>| async move {
+                    if request.uri().path() == "/slow" {
+                        tokio::time::sleep(Duration::from_millis(1500)).await;
+                    }
+                    let body = format!("origin saw {}", request.uri().path());
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(body))))
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+async fn get(addr: SocketAddr, host: &str, path: &str) -> (u16, http::HeaderMap, String) {
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
+    tokio::spawn(conn);
+    let request = Request::get(path).header("host", host).body(Full::<Bytes>::default()).expect("request");
+    let response = sender.send_request(request).await.expect("response");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.expect("body").to_bytes();
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn post(addr: SocketAddr, path: &str) -> (u16, String) {
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
+    tokio::spawn(conn);
+    let request = Request::post(path).header("host", "admin").body(Full::<Bytes>::default()).expect("request");
+    let response = sender.send_request(request).await.expect("response");
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.expect("body").to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn get_h2_tls(addr: SocketAddr, path: &str) -> (u16, http::Version, String) {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    let _ = &mut roots;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(danger::AcceptAny(provider)))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, stream).await.expect("TLS");
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls)).await.expect("h2");
+    tokio::spawn(conn);
+    let request = Request::get(format!("https://localhost{path}")).body(Full::<Bytes>::default()).expect("request");
+    let response = sender.send_request(request).await.expect("response");
+    let status = response.status().as_u16();
+    let version = response.version();
+    let body = response.into_body().collect().await.expect("body").to_bytes();
+    (status, version, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn serve_origin_http1_http2_tls_and_drain() {
+    let origin = origin().await;
+    let data = tempfile::tempdir().expect("temp dir");
+    let origin_url = format!("http://{origin}");
+    let data_dir = data.path().to_str().expect("utf-8 path");
+    let mut verge = Verge::start(&[
+        "serve", "--origin", &origin_url, "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0",
+        "--admin", "127.0.0.1:0", "--data-dir", data_dir,
+    ]);
+
+    let (status, headers, body) = get(verge.http, "anything.test", "/hello").await;
+    assert_eq!(status, 200);
+    assert_eq!(body, "origin saw /hello");
+    assert_eq!(headers["x-cache"], "Miss from verge");
+    assert_eq!(headers["via"], "1.1 dev1 (verge)");
+
+    let https = verge.https.expect("https listener");
+    let (status, version, body) = get_h2_tls(https, "/over-h2").await;
+    assert_eq!((status, version), (200, http::Version::HTTP_2));
+    assert_eq!(body, "origin saw /over-h2");
+    assert!(data.path().join("tls/self-signed.crt").exists(), "the self-signed certificate is kept");
+
+    let (status, text) = post(verge.admin, "/reload").await;
+    assert_eq!(status, 200, "{text}");
+    let (status, _, metrics) = get(verge.admin, "admin", "/metrics").await;
+    assert_eq!(status, 200);
+    assert!(metrics.contains("verge_requests_total"), "{metrics}");
+
+    // A slow request is in flight when SIGTERM arrives: it completes, then verge exits.
+    let slow = tokio::spawn(get(verge.http, "anything.test", "/slow"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    verge.signal("TERM");
+    let (status, headers, body) = slow.await.expect("slow request");
+    assert_eq!((status, body.as_str()), (200, "origin saw /slow"));
+    assert_eq!(headers.get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
+    let exit = tokio::task::spawn_blocking(move || verge.wait(Duration::from_secs(20))).await.expect("wait");
+    assert!(exit.success(), "{exit:?}");
+}
+
+fn config_text(origin: SocketAddr, extra_domain: Option<&str>) -> String {
+    let domains = match extra_domain {
+        Some(domain) => format!(r#""shop.test", "{domain}""#),
+        None => r#""shop.test""#.to_owned(),
+    };
+    format!(
+        r#"
+[node]
+pop = "e2e1"
+admin = "127.0.0.1:0"
+
+[[listeners]]
+address = "127.0.0.1:0"
+
+[[distributions]]
+id = "shop"
+domains = [{domains}]
+default_cache_behavior = {{ target_origin = "app" }}
+
+[[distributions.origins]]
+id = "app"
+domain_name = "127.0.0.1"
+http_port = {port}
+protocol_policy = "http-only"
+"#,
+        port = origin.port()
+    )
+}
+
+#[tokio::test]
+async fn config_file_reload_on_sighup_keeps_serving_through_a_bad_config() {
+    let origin = origin().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("verge.toml");
+    std::fs::write(&path, config_text(origin, None)).expect("write");
+    let path_text = path.to_str().expect("utf-8");
+    let data_dir = dir.path().join("data");
+    let verge = Verge::start(&["serve", "--config", path_text, "--data-dir", data_dir.to_str().expect("utf-8")]);
+
+    assert_eq!(get(verge.http, "shop.test", "/").await.0, 200);
+    assert_eq!(get(verge.http, "new.test", "/").await.0, 421);
+
+    std::fs::write(&path, config_text(origin, Some("new.test"))).expect("write");
+    verge.signal("HUP");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if get(verge.http, "new.test", "/").await.0 == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the reload took effect");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    std::fs::write(&path, "[[distributions]]\nid = 5\n").expect("write");
+    let (status, text) = post(verge.admin, "/reload").await;
+    assert_eq!(status, 400);
+    assert!(text.contains("rejected") && text.contains("verge.toml:2"), "{text}");
+    assert_eq!(get(verge.http, "new.test", "/").await.0, 200, "the old config keeps serving");
+}
+
+#[test]
+fn validate_reports_every_error_with_its_place() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("broken.toml");
+    std::fs::write(
+        &path,
+        r#"
+[[distributions]]
+id = "shop"
+domains = ["shop.test"]
+default_cache_behavior = { target_origin = "nope" }
+
+[[distributions.origins]]
+id = "app"
+domain_name = "127.0.0.1"
+protocol_policy = "http-only"
+connection_timeout = "30s"
+"#,
+    )
+    .expect("write");
+    let output = Command::new(VERGE).arg("validate").arg(&path).output().expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("2 errors"), "{stderr}");
+    assert!(stderr.contains("broken.toml:5:"), "{stderr}");
+    assert!(stderr.contains("distributions[0].default_cache_behavior.target_origin"), "{stderr}");
+    assert!(stderr.contains("distributions[0].origins[0].connection_timeout"), "{stderr}");
+
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(examples).expect("examples directory") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let output = Command::new(VERGE).arg("validate").arg(&path).output().expect("runs");
+            assert!(output.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&output.stderr));
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "the example configs are validated");
+}
+
+mod danger {
+    use std::sync::Arc;
+
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{DigitallySignedStruct, SignatureScheme};
+
+    /// Accepts the edge's self-signed certificate.
+    #[derive(Debug)]
+    pub struct AcceptAny(pub Arc<rustls::crypto::CryptoProvider>);
+
+    impl ServerCertVerifier for AcceptAny {
+        fn verify_server_cert(&self, _: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime) -> Result<ServerCertVerified, rustls::Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+
+        fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
+        }
+
+        fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
+    }
+}
