@@ -16,6 +16,7 @@
 #   TARGETS      which servers to load, from "verge nginx bare" [verge nginx bare]
 #   SKIP_VERGE   1: neither build nor load Verge [0]
 #   VERGE_ARGS   extra arguments appended to `verge serve` []
+#   VERGE_LOG    Verge's log filter during the runs [warn]
 #   PIN          auto | 0: taskset the load generator and the server under test apart [auto]
 #   LOAD_CPUS    CPUs of the load generator (and the origin) when pinned [0]
 #   SERVER_CPUS  CPUs of the server under test when pinned [1]
@@ -84,7 +85,7 @@ if ((${#missing[@]})); then
     [[ $(id -u) == 0 ]] || die "missing ${missing[*]}: run as root or apt-get install them"
     log "installing ${missing[*]}"
     apt-get update -qq
-    # Debian 13 dropped nginx-light; plain nginx has the modules we need there.
+    # Where nginx-light is not packaged, plain nginx has the modules we need.
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
             "${missing[@]/nginx-light/nginx}" >/dev/null
@@ -375,8 +376,9 @@ bench_verge() {
     fi
     local http_port tls_port admin_port data=$WORK/verge-data
     read -r http_port tls_port admin_port <<<"$(free_ports 3)"
+    # Warnings only, as nginx's error_log here; Verge writes no access log unless asked.
     # shellcheck disable=SC2086 # VERGE_ARGS is a list of words
-    RUST_LOG=${RUST_LOG:-warn} start "$RAW/verge.log" "${PIN_SERVER[@]}" "$VERGE_BIN" serve \
+    VERGE_LOG=${VERGE_LOG:-warn} start "$RAW/verge.log" "${PIN_SERVER[@]}" "$VERGE_BIN" serve \
         --origin "http://127.0.0.1:$ORIGIN_PORT" --listen "127.0.0.1:$http_port" \
         --tls-listen "127.0.0.1:$tls_port" --admin "127.0.0.1:$admin_port" --data-dir "$data" \
         $VERGE_ARGS

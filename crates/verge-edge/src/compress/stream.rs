@@ -292,7 +292,7 @@ mod tests {
         let mut head = parts(&[("content-type", "text/plain")]);
         let compressed = compress_response(&mut head, body, Encoding::Zstd);
 
-        let error = compressed.collect().await.err().expect("the body fails");
+        let error = compressed.collect().await.expect_err("the body fails");
         assert!(error.downcast_ref::<BodyTimeout>().is_some(), "{error}");
     }
 }

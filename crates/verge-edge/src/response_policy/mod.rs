@@ -29,7 +29,7 @@ const PROTECTED: &[&str] = &[
     "x-cache",
 ];
 
-/// Prefix of the edge's own response headers (`X-Amz-Cf-Pop`, `X-Amz-Cf-Id`), never removed.
+/// Prefix of the POP and request id headers (`X-Amz-Cf-Pop`, `X-Amz-Cf-Id`), never removed.
 const PROTECTED_PREFIX: &str = "x-amz-cf-";
 
 /// The parts of the viewer request a response headers policy reads. The `Origin` and

@@ -6,9 +6,9 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 /// What the edge measured for one request, reported in `Server-Timing`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerTiming {
-    /// The POP that served the viewer, as in `X-Amz-Cf-Pop`.
+    /// The POP that served the viewer.
     pub pop: String,
-    /// The request id, as in `X-Amz-Cf-Id`.
+    /// The request id the edge logs and returns to the viewer.
     pub request_id: String,
     /// CloudFront's result type: `Hit`, `RefreshHit`, `Miss`; other values add no cache metric.
     pub cache_result: &'static str,
@@ -135,8 +135,9 @@ mod tests {
         assert_eq!(values[0], "db;dur=5");
         assert_eq!(
             values[1],
-            "cdn-upstream-layer;desc=\"EDGE\",cdn-upstream-connect;dur=3,cdn-upstream-fbl;dur=12,\
-             cdn-cache-miss,cdn-pop;desc=\"dev1\",cdn-rid;desc=\"abc\\\"1\",cdn-downstream-fbl;dur=13"
+            "cdn-upstream-layer;desc=\"EDGE\",cdn-upstream-connect;dur=3,\
+             cdn-upstream-fbl;dur=12,cdn-cache-miss,cdn-pop;desc=\"dev1\",\
+             cdn-rid;desc=\"abc\\\"1\",cdn-downstream-fbl;dur=13"
         );
     }
 

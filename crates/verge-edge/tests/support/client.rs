@@ -148,3 +148,74 @@ impl ServerCertVerifier for AcceptAny {
         self.0.signature_verification_algorithms.supported_schemes()
     }
 }
+
+/// What a test TLS client offers in its ClientHello.
+pub struct Offer {
+    /// ALPN protocols, in preference order (empty: no ALPN extension).
+    pub alpn: Vec<Vec<u8>>,
+    /// TLS versions.
+    pub versions: Vec<&'static rustls::SupportedProtocolVersion>,
+    /// Key exchange groups; `None` keeps aws-lc-rs's defaults (X25519MLKEM768 first).
+    pub groups: Option<Vec<&'static dyn rustls::crypto::SupportedKxGroup>>,
+}
+
+impl Default for Offer {
+    fn default() -> Self {
+        Offer {
+            alpn: vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+            versions: vec![&rustls::version::TLS13, &rustls::version::TLS12],
+            groups: None,
+        }
+    }
+}
+
+/// One request over a fresh TLS connection offering `offer`, with `sni` (an IP address sends
+/// no SNI). `Err` carries the handshake failure; HTTP errors after it panic.
+pub async fn tls_with(
+    addr: SocketAddr,
+    sni: &str,
+    offer: &Offer,
+    mut request: Request<Full<Bytes>>,
+) -> Result<Reply, String> {
+    let mut provider = rustls::crypto::aws_lc_rs::default_provider();
+    if let Some(groups) = &offer.groups {
+        provider.kx_groups = groups.clone();
+    }
+    let provider = Arc::new(provider);
+    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&offer.versions)
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
+        .with_no_client_auth();
+    config.alpn_protocols = offer.alpn.clone();
+
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let name = ServerName::try_from(sni.to_owned()).expect("server name");
+    let tls = connector.connect(name, stream).await.map_err(|e| e.to_string())?;
+    let (_, session) = tls.get_ref();
+    let certificate = session.peer_certificates().and_then(|c| c.first()).cloned();
+    let negotiated = (
+        format!("{:?}", session.protocol_version().expect("version")),
+        format!("{:?}", session.negotiated_key_exchange_group().map(|g| g.name())),
+    );
+
+    let mut reply = if session.alpn_protocol() == Some(b"h2") {
+        absolute(&mut request, "https", addr);
+        let io = TokioIo::new(tls);
+        let (mut sender, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
+            .await
+            .expect("h2 handshake");
+        tokio::spawn(conn);
+        collect(sender.send_request(request).await.expect("response")).await
+    } else {
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.expect("handshake");
+        tokio::spawn(conn);
+        collect(sender.send_request(request).await.expect("response")).await
+    };
+    reply.peer_certificate = certificate;
+    reply.tls = Some(negotiated);
+    Ok(reply)
+}

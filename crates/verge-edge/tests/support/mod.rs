@@ -4,7 +4,11 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod client;
+pub mod config;
+pub mod fixtures;
 pub mod origin;
+pub mod session;
+pub mod tls;
 
 use std::path::PathBuf;
 use std::sync::Arc;
