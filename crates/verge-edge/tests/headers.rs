@@ -186,3 +186,27 @@ async fn viewers_cannot_forge_edge_owned_headers() {
     assert_eq!(Some(id), reply.header("x-verge-request-id"));
     assert_eq!(seen.headers.get_all("x-verge-request-id").iter().count(), 1);
 }
+
+#[tokio::test]
+async fn headers_named_in_connection_stay_hop_by_hop_under_a_whitelist() {
+    let origin = TestOrigin::hello().await;
+    let config = format!(
+        "{}\n[origin_request_policies.listed]\nheaders = {{ behavior = \"whitelist\", items = [\"x-viewer-hop\", \"keep-alive\", \"x-viewer-kept\"] }}\n",
+        distribution("site", r#""site.test""#, origin.addr, r#", origin_request_policy = "listed""#)
+    );
+    let edge = TestEdge::start(&config).await;
+
+    let viewer = request("GET", "site.test", "/")
+        .header("connection", "x-viewer-hop")
+        .header("x-viewer-hop", "named in Connection")
+        .header("keep-alive", "timeout=5")
+        .header("x-viewer-kept", "end to end")
+        .body(Full::default())
+        .expect("request");
+    assert_eq!(h1(edge.http(), viewer).await.status, 200);
+
+    let seen = origin.last();
+    assert_eq!(seen.header("x-viewer-hop"), None, "a policy cannot forward a hop-by-hop header");
+    assert_eq!(seen.header("keep-alive"), None);
+    assert_eq!(seen.header("x-viewer-kept"), Some("end to end"));
+}

@@ -41,6 +41,24 @@ pub enum Command {
         /// The TOML configuration file.
         config: PathBuf,
     },
+    /// Geo database tools.
+    #[command(subcommand)]
+    Geo(GeoCommand),
+}
+
+/// `verge geo ...`.
+#[derive(Debug, Subcommand)]
+pub enum GeoCommand {
+    /// Build a MaxMind-format ASN database from ip-location-db ASN CSV files
+    /// (`first_ip,last_ip,asn,organization` per line), as scripts/install-geo-db.sh does.
+    ImportAsnCsv {
+        /// The .mmdb file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// CSV files (IPv4 and IPv6).
+        #[arg(required = true)]
+        csv: Vec<PathBuf>,
+    },
 }
 
 /// `verge serve`.

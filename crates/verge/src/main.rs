@@ -2,6 +2,7 @@
 
 mod cli;
 mod demo;
+mod geo;
 mod serve;
 
 use std::process::ExitCode;
@@ -9,13 +10,22 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::{Cli, Command, LogStyle};
+use cli::{Cli, Command, GeoCommand, LogStyle};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
     if let Command::Validate { config } = &cli.command {
         return if serve::validate(config) { ExitCode::SUCCESS } else { ExitCode::from(1) };
+    }
+    if let Command::Geo(GeoCommand::ImportAsnCsv { out, csv }) = &cli.command {
+        return match geo::import_asn_csv(out, csv) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("verge: {error}");
+                ExitCode::from(1)
+            }
+        };
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -28,7 +38,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::serve(args).await.map_err(|e| e.to_string()),
             Command::Demo(args) => demo::run(args).await.map_err(|e| e.to_string()),
-            Command::Validate { .. } => Ok(()),
+            Command::Validate { .. } | Command::Geo(_) => Ok(()),
         }
     });
     match result {

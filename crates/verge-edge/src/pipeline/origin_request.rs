@@ -40,7 +40,10 @@ pub fn origin_headers(
         if edge_owned(key) || key == "cookie" || key == "host" {
             continue;
         }
-        let forward = BODY_HEADERS.contains(&key)
+        // `Connection` is always copied so that `remove_hop_by_hop` below sees the headers it
+        // names, whether or not the policy forwards them; it is removed there itself.
+        let forward = key == "connection"
+            || BODY_HEADERS.contains(&key)
             || match policy.headers.behavior {
                 HeaderBehavior::None => false,
                 HeaderBehavior::Whitelist => wanted(key),
