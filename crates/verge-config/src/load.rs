@@ -72,12 +72,47 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
         return Err(ConfigErrors(errors));
     }
 
+    if let Some(base) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        resolve_paths(&mut config, base);
+    }
     let problems = validate(&config);
     if problems.is_empty() {
         Ok(config)
     } else {
         let root = root.get_ref();
         Err(ConfigErrors(problems.into_iter().map(|p| place.problem(root, p)).collect()))
+    }
+}
+
+/// Relative file paths in a configuration are relative to the file itself, so a config can
+/// be validated and served from any working directory.
+fn resolve_paths(config: &mut Config, base: &Path) {
+    let join = |path: &mut std::path::PathBuf| {
+        if path.is_relative() {
+            *path = base.join(&*path);
+        }
+    };
+    for certificate in &mut config.certificates {
+        join(&mut certificate.cert);
+        join(&mut certificate.key);
+    }
+    for distribution in &mut config.distributions {
+        for origin in &mut distribution.origins {
+            if let Some(ca) = origin.ca_file.as_mut() {
+                join(ca);
+            }
+        }
+    }
+    for db in [config.geo.country_db.as_mut(), config.geo.asn_db.as_mut()].into_iter().flatten() {
+        join(db);
+    }
+    if let Some(dir) = config.node.data_dir.as_mut() {
+        join(dir);
+    }
+    if let Some(log) = config.logging.access_log.as_mut() {
+        if log != "stdout" && Path::new(log.as_str()).is_relative() {
+            *log = base.join(log.as_str()).to_string_lossy().into_owned();
+        }
     }
 }
 

@@ -104,7 +104,13 @@ fn check_node(config: &Config, check: &mut Checker) {
             check.fail(format!("certificates[{index}].domains"), "list at least one name", None);
         }
         for (d, domain) in certificate.domains.iter().enumerate() {
-            if let Err(message) = crate::domains::normalise(domain) {
+            if domain.trim() == "*" {
+                check.fail(
+                    format!("certificates[{index}].domains[{d}]"),
+                    "`*` is not a certificate name",
+                    Some("names without a certificate get the self-signed one; use `*.example.com`"),
+                );
+            } else if let Err(message) = crate::domains::normalise(domain) {
                 check.fail(format!("certificates[{index}].domains[{d}]"), message, None);
             }
         }

@@ -18,11 +18,15 @@ fn build(keys: &[Arc<CertifiedKey>], default: Arc<CertifiedKey>) -> SniResolver 
     let mut resolver = SniResolver::with_capacity(default, EXACT_NAMES + WILDCARDS);
     for i in 0..EXACT_NAMES {
         let key = keys[i % keys.len()].clone();
-        resolver.add(&format!("tenant{i}.example.com"), key).expect("a valid name");
+        resolver
+            .add(&format!("tenant{i}.example.com"), key)
+            .expect("a valid name");
     }
     for i in 0..WILDCARDS {
         let key = keys[i % keys.len()].clone();
-        resolver.add(&format!("*.zone{i}.example.net"), key).expect("a valid wildcard");
+        resolver
+            .add(&format!("*.zone{i}.example.net"), key)
+            .expect("a valid wildcard");
     }
     resolver
 }
@@ -35,7 +39,11 @@ fn sni(c: &mut Criterion) {
 
     let started = Instant::now();
     let resolver = build(&keys, default.clone());
-    println!("sni: built an index of {} names in {:.2?}", resolver.len(), started.elapsed());
+    println!(
+        "sni: built an index of {} names in {:.2?}",
+        resolver.len(),
+        started.elapsed()
+    );
 
     let exact = Some("tenant654321.example.com");
     let wildcard = Some("www.zone4321.example.net");
@@ -46,7 +54,9 @@ fn sni(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("sni_lookup");
     group.bench_function("exact", |b| b.iter(|| resolver.lookup(black_box(exact))));
-    group.bench_function("wildcard", |b| b.iter(|| resolver.lookup(black_box(wildcard))));
+    group.bench_function("wildcard", |b| {
+        b.iter(|| resolver.lookup(black_box(wildcard)))
+    });
     group.bench_function("miss", |b| b.iter(|| resolver.lookup(black_box(miss))));
     group.finish();
 }

@@ -38,11 +38,15 @@ where
     body.map_err(Into::into).boxed_unsync()
 }
 
-/// A body whose pieces must each arrive within `timeout` of the previous one.
+/// A body whose pieces must each arrive within `timeout` of being asked for. Only time spent
+/// waiting on `inner` counts: a consumer that is slow to ask (a viewer reading slowly, an
+/// origin connection not yet open) does not use up the producer's allowance.
 pub struct TimeoutBody<B> {
     inner: Pin<Box<B>>,
     timeout: Duration,
     sleep: Pin<Box<Sleep>>,
+    /// Whether `sleep` is armed for the piece being waited on.
+    waiting: bool,
     what: &'static str,
 }
 
@@ -63,6 +67,7 @@ impl<B> TimeoutBody<B> {
             inner: Box::pin(inner),
             timeout,
             sleep: Box::pin(tokio::time::sleep(timeout)),
+            waiting: false,
             what,
         }
     }
@@ -83,11 +88,14 @@ where
         let this = &mut *self;
         match this.inner.as_mut().poll_frame(cx) {
             Poll::Ready(frame) => {
-                let deadline = Instant::now() + this.timeout;
-                this.sleep.as_mut().reset(deadline);
+                this.waiting = false;
                 Poll::Ready(frame.map(|f| f.map_err(Into::into)))
             }
             Poll::Pending => {
+                if !this.waiting {
+                    this.waiting = true;
+                    this.sleep.as_mut().reset(Instant::now() + this.timeout);
+                }
                 ready!(this.sleep.as_mut().poll(cx));
                 let error = BodyTimeout { what: this.what, seconds: this.timeout.as_secs_f64() };
                 Poll::Ready(Some(Err(Box::new(error))))
@@ -215,6 +223,20 @@ mod tests {
             .on_end(move |end| tx.send(end).expect("receiver alive"));
         drop(body);
         assert_eq!(rx.recv().expect("called"), BodyEnd::Aborted);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn time_before_the_first_poll_does_not_count() {
+        let (mut tx, body) = http_body_util::channel::Channel::<Bytes, BoxError>::new(1);
+        let mut body = TimeoutBody::new(body, Duration::from_secs(2), "viewer request body");
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let sender = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            tx.send_data(Bytes::from_static(b"late")).await.expect("receiver alive");
+        });
+        let frame = body.frame().await.expect("a frame").expect("no timeout");
+        assert_eq!(frame.into_data().expect("data"), "late");
+        sender.await.expect("sender ends");
     }
 
     #[tokio::test(start_paused = true)]

@@ -48,7 +48,10 @@ impl Snapshot {
             let old = previous.and_then(|p| p.origins.get(&distribution.id));
             let mut clients = Vec::with_capacity(distribution.origins.len());
             for origin in &distribution.origins {
-                let reused = old.and_then(|list| list.iter().find(|c| *c.origin == **origin));
+                // A CA file may have changed on disk with the same config: rebuild those.
+                let reused = old
+                    .filter(|_| origin.ca_file.is_none())
+                    .and_then(|list| list.iter().find(|c| *c.origin == **origin));
                 let client = match reused {
                     Some(client) => client.clone(),
                     None => Arc::new(OriginClient::new(origin.clone(), provider.clone())?),

@@ -189,6 +189,23 @@ async fn http11_without_host_is_400() {
 }
 
 #[tokio::test]
+async fn malformed_chunked_body_is_the_viewers_fault() {
+    let origin = TestOrigin::hello().await;
+    let edge = edge_with(&origin, "").await;
+
+    for body in [&b"zz\r\nabc\r\n0\r\n\r\n"[..], b"3\r\nabcdef\r\n0\r\n\r\n", b"ffffffffffffffffff\r\n"] {
+        let mut head = b"POST /upload HTTP/1.1\r\nHost: site.test\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        head.extend_from_slice(body);
+        let (text, closed) = raw(edge.http(), &head).await;
+        assert_eq!(status(&text), 400, "a broken request body is not a gateway error: {text}");
+        assert!(text.contains("x-cache: Error from verge"), "{text}");
+        assert!(closed);
+    }
+    assert!(origin.seen().iter().all(|seen| !seen.body_complete), "no broken body looked complete to the origin");
+    still_serves(&edge).await;
+}
+
+#[tokio::test]
 async fn pipelined_requests_are_answered_in_order() {
     let origin = TestOrigin::start(|seen| support::respond(200, &[], seen.uri.path().to_owned())).await;
     let edge = edge_with(&origin, "").await;
@@ -204,7 +221,8 @@ async fn pipelined_requests_are_answered_in_order() {
 #[tokio::test]
 async fn hostile_bytes_never_take_the_edge_down() {
     let origin = TestOrigin::hello().await;
-    let edge = edge_with(&origin, "").await;
+    // A short header-read timeout closes the connections left waiting for a head.
+    let edge = edge_with(&origin, &limits("header_read_timeout = \"1s\"")).await;
     let inputs: Vec<Vec<u8>> = vec![
         b"\r\n\r\n\r\n".to_vec(),
         vec![0u8; 4096],

@@ -210,3 +210,26 @@ async fn headers_named_in_connection_stay_hop_by_hop_under_a_whitelist() {
     assert_eq!(seen.header("keep-alive"), None);
     assert_eq!(seen.header("x-viewer-kept"), Some("end to end"));
 }
+
+#[tokio::test]
+async fn forwarded_chains_survive_a_policy_that_forwards_no_headers() {
+    let origin = TestOrigin::hello().await;
+    let config = format!(
+        "{}\n[origin_request_policies.nothing]\nheaders = {{ behavior = \"none\" }}\n",
+        distribution("site", r#""site.test""#, origin.addr, r#", origin_request_policy = "nothing""#)
+    );
+    let edge = TestEdge::start(&config).await;
+
+    let viewer = request("GET", "site.test", "/")
+        .header("x-forwarded-for", "203.0.113.7")
+        .header("via", "1.1 other-pop (verge)")
+        .header("x-other", "dropped by the policy")
+        .body(Full::default())
+        .expect("request");
+    assert_eq!(h1(edge.http(), viewer).await.status, 200);
+
+    let seen = origin.last();
+    assert_eq!(seen.header("x-other"), None);
+    assert_eq!(seen.header("x-forwarded-for"), Some("203.0.113.7, 127.0.0.1"));
+    assert_eq!(seen.header("via"), Some("1.1 other-pop (verge), 1.1 test1 (verge)"));
+}

@@ -254,3 +254,29 @@ async fn cloudfront_viewer_headers_over_tls() {
         assert!(port.parse::<u16>().is_ok_and(|p| p > 0), "{address}");
     }
 }
+
+#[tokio::test]
+async fn http2_cookie_fields_reach_the_origin_as_one_header() {
+    let origin = TestOrigin::hello().await;
+    let edge = TestEdge::start(&config(origin.addr)).await;
+
+    // HTTP/2 viewers may split cookies over several fields (RFC 9113 §8.2.3); an HTTP/1.1
+    // origin gets them joined with "; " (RFC 6265 §5.4).
+    for path in ["/all/p", "/listed/p", "/except/p"] {
+        let split = request("GET", "site.test", path)
+            .header("cookie", "session=abc")
+            .header("cookie", "tracking=t1")
+            .header("cookie", "theme=dark")
+            .body(Full::default())
+            .expect("request");
+        assert_eq!(h2c(edge.http(), split).await.status, 200);
+        let seen = origin.last();
+        assert_eq!(seen.headers.get_all("cookie").iter().count(), 1, "{path}");
+        let expected = match path {
+            "/all/p" => "session=abc; tracking=t1; theme=dark",
+            "/listed/p" => "session=abc",
+            _ => "session=abc; theme=dark",
+        };
+        assert_eq!(seen.header("cookie"), Some(expected), "{path}");
+    }
+}

@@ -109,6 +109,13 @@ fn preflight(path: &str, origin: &str) -> http::Request<Full<Bytes>> {
         .expect("request")
 }
 
+/// A method list as a sorted set: the order of `Access-Control-Allow-Methods` carries nothing.
+fn method_set(list: Option<&str>) -> Vec<String> {
+    let mut methods: Vec<String> = list.unwrap_or("").split(',').map(|m| m.trim().to_owned()).collect();
+    methods.sort();
+    methods
+}
+
 fn lacks(reply: &Reply, names: &[&str]) {
     for name in names {
         assert_eq!(reply.header(name), None, "`{name}` was sent");
@@ -150,7 +157,7 @@ async fn cors_preflight_goes_to_the_origin_and_gets_the_policy() {
     let managed = h2_tls(edge.https(), "site.test", preflight("/cors-managed/x", "https://a.test")).await;
     assert_eq!(managed.status, 200);
     assert_eq!(managed.header("access-control-allow-origin"), Some("*"));
-    assert_eq!(managed.header("access-control-allow-methods"), Some(ALL_METHODS));
+    assert_eq!(method_set(managed.header("access-control-allow-methods")), method_set(Some(ALL_METHODS)));
     assert_eq!(managed.header("access-control-max-age"), Some("600"));
 }
 

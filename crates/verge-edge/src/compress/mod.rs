@@ -97,47 +97,56 @@ pub fn is_compressible(content_type: &str) -> bool {
         .any(|known| known.eq_ignore_ascii_case(media))
 }
 
-/// The encoding to compress a response in, or `None` to send it as is. A response is
-/// compressed when it is a 2xx with a body (not 204, 205 or 206, not to `HEAD`), has no
-/// `Content-Encoding`, a compressible `Content-Type`, no `Cache-Control: no-transform`
-/// (RFC 9111 §5.2.2.6), a `Content-Length` (if any) from [`MIN_SIZE`] to [`MAX_SIZE`], and the
-/// viewer accepts one of the encodings.
+/// The encoding to compress a response in, or `None` to send it as is: the response is
+/// [`eligible`] and the viewer accepts one of the encodings.
 pub fn should_compress(
     method: &Method,
     request_headers: &HeaderMap,
     status: StatusCode,
     response_headers: &HeaderMap,
 ) -> Option<Encoding> {
+    if !eligible(method, status, response_headers) {
+        return None;
+    }
+    negotiate(request_headers)
+}
+
+/// Whether a response may be compressed, whatever the viewer accepts: a 2xx with a body (not
+/// 204, 205 or 206, not to `HEAD`), no `Content-Encoding`, a compressible `Content-Type`, no
+/// `Cache-Control: no-transform` (RFC 9111 §5.2.2.6), and a `Content-Length` (if any) from
+/// [`MIN_SIZE`] to [`MAX_SIZE`]. Such a response varies by `Accept-Encoding` even when sent
+/// as is.
+pub fn eligible(method: &Method, status: StatusCode, response_headers: &HeaderMap) -> bool {
     let bodiless = matches!(
         status,
         StatusCode::NO_CONTENT | StatusCode::RESET_CONTENT | StatusCode::PARTIAL_CONTENT
     );
     if method == Method::HEAD || !status.is_success() || bodiless {
-        return None;
+        return false;
     }
 
     // CloudFront leaves any encoded response alone, whatever the coding.
     if response_headers.contains_key(header::CONTENT_ENCODING)
         || response_headers.contains_key(header::CONTENT_RANGE)
     {
-        return None;
+        return false;
     }
 
-    let content_type = response_headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-    if !is_compressible(content_type) || no_transform(response_headers) {
-        return None;
+    let content_type = response_headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    if !content_type.is_some_and(is_compressible) || no_transform(response_headers) {
+        return false;
     }
 
     // Limitation: CloudFront skips responses without Content-Length; the edge compresses
     // them, since it streams and never needs the whole body.
-    if let Some(length) = response_headers.get(header::CONTENT_LENGTH) {
-        let length: u64 = length.to_str().ok()?.trim().parse().ok()?;
-        if !(MIN_SIZE..=MAX_SIZE).contains(&length) {
-            return None;
-        }
+    match response_headers.get(header::CONTENT_LENGTH) {
+        None => true,
+        Some(length) => length
+            .to_str()
+            .ok()
+            .and_then(|text| text.trim().parse::<u64>().ok())
+            .is_some_and(|length| (MIN_SIZE..=MAX_SIZE).contains(&length)),
     }
-
-    negotiate(request_headers)
 }
 
 fn no_transform(headers: &HeaderMap) -> bool {
@@ -254,6 +263,15 @@ mod tests {
         let bounds = headers(&[("content-type", "text/html"), ("content-length", "1000")]);
         let chosen = should_compress(&get, &request, StatusCode::OK, &bounds);
         assert_eq!(chosen, Some(Encoding::Gzip));
+    }
+
+    #[test]
+    fn eligibility_ignores_what_the_viewer_accepts() {
+        let ok = headers(&[("content-type", "text/html"), ("content-length", "5000")]);
+        assert!(eligible(&Method::GET, StatusCode::OK, &ok));
+        assert_eq!(should_compress(&Method::GET, &HeaderMap::new(), StatusCode::OK, &ok), None);
+        assert!(!eligible(&Method::HEAD, StatusCode::OK, &ok));
+        assert!(!eligible(&Method::GET, StatusCode::OK, &headers(&[("content-type", "image/png")])));
     }
 
     #[test]

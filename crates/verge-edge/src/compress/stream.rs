@@ -39,8 +39,9 @@ const OUTPUT_CHUNK: usize = 16 * 1024;
 const DIGESTS: [&str; 3] = ["content-md5", "content-digest", "repr-digest"];
 
 /// Compresses a response in `encoding`: sets `Content-Encoding`, drops `Content-Length` (the
-/// body is streamed), adds `Accept-Encoding` to `Vary`, weakens a strong `ETag` as CloudFront
-/// does, and returns the body compressed as it streams. Errors of `body` end the returned body
+/// body is streamed) and `Accept-Ranges` (a range the viewer asked for next would address the
+/// origin's bytes, not these), adds `Accept-Encoding` to `Vary`, weakens a strong `ETag` as
+/// CloudFront does, and returns the body compressed as it streams. Errors of `body` end the returned body
 /// with the same error; trailers are dropped. Call only when
 /// [`should_compress`](super::should_compress) chose `encoding`.
 pub fn compress_response(parts: &mut response::Parts, body: Body, encoding: Encoding) -> Body {
@@ -50,6 +51,7 @@ pub fn compress_response(parts: &mut response::Parts, body: Body, encoding: Enco
         HeaderValue::from_static(encoding.as_str()),
     );
     headers.remove(header::CONTENT_LENGTH);
+    headers.remove(header::ACCEPT_RANGES);
     for digest in DIGESTS {
         headers.remove(digest);
     }
@@ -205,6 +207,7 @@ mod tests {
                 ("vary", "Origin"),
                 ("etag", "\"abc\""),
                 ("content-digest", "sha-256=:x:"),
+                ("accept-ranges", "bytes"),
             ]);
             let body = compress_response(&mut head, chunked(&content, 7), encoding);
             let compressed = body.collect().await.expect("body").to_bytes();
@@ -218,6 +221,7 @@ mod tests {
             assert_eq!(head.headers["content-encoding"], encoding.as_str());
             assert!(!head.headers.contains_key("content-length"));
             assert!(!head.headers.contains_key("content-digest"));
+            assert!(!head.headers.contains_key("accept-ranges"));
             assert_eq!(head.headers["vary"], "Origin, Accept-Encoding");
             assert_eq!(head.headers["etag"], "W/\"abc\"");
         }

@@ -1,13 +1,16 @@
 //! `origin_fetch`: sending the viewer's request to the behavior's origin or origin group,
 //! and custom error responses, which fetch their page through the same distribution.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
 use http::request::Parts;
 use http::{Method, Request, Response, Version};
 use verge_config::model::OriginHttpVersion;
 use verge_config::{CompiledBehavior, CompiledDistribution};
 
 use super::{ProxyError, origin_headers, viewer_host};
-use crate::body::{Body, empty};
+use crate::body::{Body, BodyEnd, CountingBody, boxed, empty};
 use crate::context::RequestContext;
 use crate::headers::remove_hop_by_hop;
 use crate::origin::{OriginError, ReplayableBody, fetch};
@@ -42,7 +45,16 @@ async fn forward_as(
     body: Body,
 ) -> Result<Response<Body>, ProxyError> {
     let clients = snapshot.origin_clients(&distribution.id);
-    let replay = ReplayableBody::new(body);
+    // A viewer body that breaks (stalls past body_timeout, bad chunking) fails the origin
+    // request too; remember whose fault it was.
+    let viewer_failed = Arc::new(AtomicBool::new(false));
+    let flag = viewer_failed.clone();
+    let body = CountingBody::new(body, Arc::new(AtomicU64::new(0))).on_end(move |end| {
+        if end == BodyEnd::Failed {
+            flag.store(true, Ordering::Relaxed);
+        }
+    });
+    let replay = ReplayableBody::new(boxed(body));
     let pop = &snapshot.config.node.pop;
     let host = viewer_host(parts);
     let view: &RequestContext = ctx;
@@ -79,6 +91,11 @@ async fn forward_as(
             let mut response = origin_response.response;
             remove_hop_by_hop(response.headers_mut());
             Ok(response)
+        }
+        Err(error) if viewer_failed.load(Ordering::Relaxed) => {
+            tracing::debug!(distribution = %distribution.id, %error, "Viewer request body failed");
+            metrics.origin_request(&distribution.id, origin_id, "viewer_body_error");
+            Err(ProxyError::BadRequest("the request body was incomplete or malformed"))
         }
         Err(error) => {
             let outcome = match &error {

@@ -14,6 +14,11 @@ use crate::origin::OriginClient;
 /// Headers that describe the request body; forwarded whatever the policy says.
 const BODY_HEADERS: &[&str] = &["content-type", "content-length", "content-encoding"];
 
+/// Lists the edge appends its own entry to; the viewer's entries are kept whatever the policy
+/// says, so the origin sees the whole chain and a loop through this POP stays visible in
+/// `Via` (RFC 9110 §7.6.3).
+const CHAIN_HEADERS: &[&str] = &["via", "x-forwarded-for"];
+
 /// Viewer headers the edge itself owns and never takes from a viewer.
 fn edge_owned(name: &str) -> bool {
     name.starts_with("cloudfront-viewer-")
@@ -44,6 +49,7 @@ pub fn origin_headers(
         // names, whether or not the policy forwards them; it is removed there itself.
         let forward = key == "connection"
             || BODY_HEADERS.contains(&key)
+            || CHAIN_HEADERS.contains(&key)
             || match policy.headers.behavior {
                 HeaderBehavior::None => false,
                 HeaderBehavior::Whitelist => wanted(key),

@@ -42,9 +42,12 @@ pub fn viewer_response_filter(
             };
             response_policy::apply(policy, ViewerRequestInfo::from_parts(parts), &mut head.headers, Some(&timing));
         }
-        if behavior.compress {
-            if let Some(encoding) = compress::should_compress(&parts.method, &parts.headers, head.status, &head.headers) {
-                body = compress::compress_response(&mut head, body, encoding);
+        if behavior.compress && compress::eligible(&parts.method, head.status, &head.headers) {
+            // Either way the representation depends on Accept-Encoding (RFC 9110 §12.5.5), so
+            // a shared cache downstream must not hand this identity copy to every viewer.
+            match compress::negotiate(&parts.headers) {
+                Some(encoding) => body = compress::compress_response(&mut head, body, encoding),
+                None => response_policy::add_vary(&mut head.headers, "Accept-Encoding"),
             }
         }
     }

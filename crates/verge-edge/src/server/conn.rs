@@ -1,11 +1,12 @@
 //! Serving one viewer connection with hyper: HTTP/1.1 and HTTP/2 (by ALPN over TLS, by the
 //! prior-knowledge preface in clear text) on one pipeline, with a header-read timeout (hyper's
-//! needs a timer), an idle timeout, and a graceful close when the node drains.
+//! for HTTP/1.1 heads, ours for the first request of any protocol), an idle timeout, and a
+//! graceful close when the node drains.
 
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -41,13 +42,16 @@ pub fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
 }
 
 /// Serves requests on `io` until the viewer closes, the connection idles out, or the node
-/// drains.
+/// drains. A connection whose first request has not arrived within `header_timeout` is
+/// dropped: hyper's own header timeout only starts once the protocol is known, so a viewer
+/// sending nothing, or half an HTTP/2 preface, would otherwise hold it until `idle_timeout`.
 pub async fn serve<I>(
     io: I,
     state: Arc<EdgeState>,
     info: Arc<ConnInfo>,
     builder: Arc<auto::Builder<TokioExecutor>>,
     drain: Arc<Drain>,
+    header_timeout: Duration,
     idle_timeout: Duration,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -56,6 +60,7 @@ pub async fn serve<I>(
     let mut draining = drain.subscribe();
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Tracked { inner: io, activity: activity.clone() });
+    let peer = info.peer;
 
     let in_flight = activity.clone();
     let service = service_fn(move |request| {
@@ -64,6 +69,7 @@ pub async fn serve<I>(
         let in_flight = in_flight.clone();
         async move {
             in_flight.requests.fetch_add(1, Ordering::AcqRel);
+            in_flight.served.store(true, Ordering::Release);
             let response = pipeline::handle(state, info, request).await;
             let done = in_flight.clone();
             let response = response.map(|body| {
@@ -78,6 +84,8 @@ pub async fn serve<I>(
 
     let connection = builder.serve_connection(io, service);
     tokio::pin!(connection);
+    let first_head = tokio::time::sleep(header_timeout);
+    tokio::pin!(first_head);
     let mut closing = *draining.borrow();
     if closing {
         connection.as_mut().graceful_shutdown();
@@ -89,6 +97,10 @@ pub async fn serve<I>(
                 if let Err(error) = result {
                     tracing::debug!(%error, "Viewer connection ended with an error");
                 }
+                return;
+            }
+            _ = &mut first_head, if !activity.served.load(Ordering::Acquire) => {
+                tracing::debug!(%peer, "No request within the header read timeout");
                 return;
             }
             _ = draining.changed(), if !closing => {
@@ -105,11 +117,13 @@ pub async fn serve<I>(
     }
 }
 
-/// When a connection last read or wrote, and how many requests are in flight on it.
+/// When a connection last read or wrote, how many requests are in flight on it, and
+/// whether it has carried one at all.
 struct Activity {
     start: Instant,
     last_ms: AtomicU64,
     requests: AtomicUsize,
+    served: AtomicBool,
     sent: Arc<AtomicU64>,
 }
 
@@ -119,6 +133,7 @@ impl Activity {
             start: Instant::now(),
             last_ms: AtomicU64::new(0),
             requests: AtomicUsize::new(0),
+            served: AtomicBool::new(false),
             sent: Arc::new(AtomicU64::new(0)),
         }
     }

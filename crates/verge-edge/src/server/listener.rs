@@ -54,8 +54,8 @@ pub struct AcceptLoop {
     pub builder: Arc<auto::Builder<TokioExecutor>>,
     /// Drain signal.
     pub drain: Arc<Drain>,
-    /// Time allowed for the TLS handshake.
-    pub handshake_timeout: Duration,
+    /// Time allowed for the TLS handshake, and then for the first request head.
+    pub header_timeout: Duration,
     /// Idle keep-alive timeout.
     pub idle_timeout: Duration,
 }
@@ -86,7 +86,7 @@ impl AcceptLoop {
                 builder: self.builder.clone(),
                 drain: self.drain.clone(),
                 tls: self.tls,
-                handshake_timeout: self.handshake_timeout,
+                header_timeout: self.header_timeout,
                 idle_timeout: self.idle_timeout,
             };
             tokio::spawn(connection.serve(stream, peer, local, name));
@@ -99,7 +99,7 @@ struct Connection {
     builder: Arc<auto::Builder<TokioExecutor>>,
     drain: Arc<Drain>,
     tls: Option<TlsVersion>,
-    handshake_timeout: Duration,
+    header_timeout: Duration,
     idle_timeout: Duration,
 }
 
@@ -109,14 +109,14 @@ impl Connection {
         metrics.connection_opened(listener);
         let Some(min_version) = self.tls else {
             let info = Arc::new(ConnInfo { peer, local, listener, tls: None });
-            conn::serve(stream, self.state, info, self.builder, self.drain, self.idle_timeout).await;
+            conn::serve(stream, self.state, info, self.builder, self.drain, self.header_timeout, self.idle_timeout).await;
             metrics.connection_closed(listener);
             return;
         };
 
         let config = self.state.snapshot.load().tls_config(min_version);
         let handshake = TlsAcceptor::from(config).accept(stream);
-        let stream = match tokio::time::timeout(self.handshake_timeout, handshake).await {
+        let stream = match tokio::time::timeout(self.header_timeout, handshake).await {
             Ok(Ok(stream)) => stream,
             Ok(Err(error)) => {
                 tracing::debug!(%peer, %error, "TLS handshake failed");
@@ -137,7 +137,7 @@ impl Connection {
             server_name: session.server_name().map(str::to_owned),
         };
         let info = Arc::new(ConnInfo { peer, local, listener, tls: Some(tls) });
-        conn::serve(stream, self.state, info, self.builder, self.drain, self.idle_timeout).await;
+        conn::serve(stream, self.state, info, self.builder, self.drain, self.header_timeout, self.idle_timeout).await;
         metrics.connection_closed(listener);
     }
 }

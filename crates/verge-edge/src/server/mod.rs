@@ -118,7 +118,7 @@ impl Edge {
                 state: state.clone(),
                 builder: builder.clone(),
                 drain: drain.clone(),
-                handshake_timeout: config.limits.header_read_timeout,
+                header_timeout: config.limits.header_read_timeout,
                 idle_timeout: config.limits.idle_timeout,
             });
         }

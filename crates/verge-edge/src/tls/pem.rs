@@ -25,20 +25,28 @@ pub fn load_certified_key(
         return Err(bad(cert, "no CERTIFICATE block found".to_owned()));
     }
     let private = PrivateKeyDer::from_pem_file(key).map_err(|e| bad(key, e.to_string()))?;
-    certified_key(provider, chain, private).map_err(|reason| bad(key, reason))
+    let leaf = cert.display().to_string();
+    certified_key(provider, chain, private, &leaf).map_err(|reason| bad(key, reason))
 }
 
-/// Builds a signing key from DER parts, checking the key matches the leaf certificate.
+/// Builds a signing key from DER parts, checking the key matches the leaf certificate;
+/// `leaf` names the certificate in the error.
 pub(crate) fn certified_key(
     provider: &CryptoProvider,
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
+    leaf: &str,
 ) -> Result<Arc<CertifiedKey>, String> {
     let signing = provider
         .key_provider
         .load_private_key(key)
         .map_err(|e| format!("unsupported private key: {e}"))?;
     let certified = CertifiedKey::new(chain, signing);
-    certified.keys_match().map_err(|e| format!("key does not match the certificate: {e}"))?;
+    certified.keys_match().map_err(|e| match e {
+        rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
+            format!("the key does not match the certificate {leaf}; use the key it was issued for")
+        }
+        other => format!("cannot check that the key matches the certificate {leaf}: {other}"),
+    })?;
     Ok(Arc::new(certified))
 }

@@ -69,7 +69,9 @@ mod tests {
 
     fn keys(count: usize) -> Vec<Arc<CertifiedKey>> {
         let provider = super::super::provider();
-        (0..count).map(|_| super::super::self_signed_key(&provider, None).expect("key")).collect()
+        (0..count)
+            .map(|_| super::super::self_signed_key(&provider, None).expect("key"))
+            .collect()
     }
 
     #[test]
@@ -78,10 +80,14 @@ mod tests {
         let default = keys[3].clone();
         let mut resolver = SniResolver::with_capacity(default.clone(), 101_000);
         for i in 0..100_000 {
-            resolver.add(&format!("tenant{i}.example.com"), keys[i % 3].clone()).expect("name");
+            resolver
+                .add(&format!("tenant{i}.example.com"), keys[i % 3].clone())
+                .expect("name");
         }
         for i in 0..1_000 {
-            resolver.add(&format!("*.zone{i}.example.net"), keys[i % 3].clone()).expect("wildcard");
+            resolver
+                .add(&format!("*.zone{i}.example.net"), keys[i % 3].clone())
+                .expect("wildcard");
         }
         assert_eq!(resolver.len(), 101_000);
 
@@ -95,8 +101,15 @@ mod tests {
         }
         let upper = resolver.lookup(Some("TENANT42.Example.COM"));
         assert!(Arc::ptr_eq(&upper, &keys[0]), "names match in any case");
-        for miss in ["tenant100000.example.com", "a.www.zone1.example.net", "zone1.example.net"] {
-            assert!(Arc::ptr_eq(&resolver.lookup(Some(miss)), &default), "{miss}");
+        for miss in [
+            "tenant100000.example.com",
+            "a.www.zone1.example.net",
+            "zone1.example.net",
+        ] {
+            assert!(
+                Arc::ptr_eq(&resolver.lookup(Some(miss)), &default),
+                "{miss}"
+            );
         }
         assert!(Arc::ptr_eq(&resolver.lookup(None), &default), "no SNI");
     }
@@ -105,9 +118,16 @@ mod tests {
     fn first_certificate_wins_and_bad_names_are_refused() {
         let keys = keys(3);
         let mut resolver = SniResolver::new(keys[2].clone());
-        resolver.add("shop.example.com", keys[0].clone()).expect("name");
-        resolver.add("Shop.Example.com.", keys[1].clone()).expect("a duplicate is not an error");
-        assert!(Arc::ptr_eq(&resolver.lookup(Some("shop.example.com")), &keys[0]));
+        resolver
+            .add("shop.example.com", keys[0].clone())
+            .expect("name");
+        resolver
+            .add("Shop.Example.com.", keys[1].clone())
+            .expect("a duplicate is not an error");
+        assert!(Arc::ptr_eq(
+            &resolver.lookup(Some("shop.example.com")),
+            &keys[0]
+        ));
         assert!(resolver.add("*", keys[0].clone()).is_err());
         assert!(resolver.add("shop.*.com", keys[0].clone()).is_err());
         assert!(resolver.add("sh op.example.com", keys[0].clone()).is_err());

@@ -50,7 +50,7 @@ fn pem_pair(provider: &CryptoProvider, cert: &str, key: &str) -> Result<Arc<Cert
     let bad = |reason: String| EdgeError::Tls(format!("self-signed certificate: {reason}"));
     let chain = vec![CertificateDer::from_pem_slice(cert.as_bytes()).map_err(|e| bad(e.to_string()))?];
     let private = PrivateKeyDer::from_pem_slice(key.as_bytes()).map_err(|e| bad(e.to_string()))?;
-    super::pem::certified_key(provider, chain, private).map_err(bad)
+    super::pem::certified_key(provider, chain, private, CERT_FILE).map_err(bad)
 }
 
 #[cfg(unix)]

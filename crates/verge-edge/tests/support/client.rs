@@ -193,12 +193,18 @@ pub async fn tls_with(
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let stream = TcpStream::connect(addr).await.expect("connect");
     let name = ServerName::try_from(sni.to_owned()).expect("server name");
-    let tls = connector.connect(name, stream).await.map_err(|e| e.to_string())?;
+    let tls = connector
+        .connect(name, stream)
+        .await
+        .map_err(|e| e.to_string())?;
     let (_, session) = tls.get_ref();
     let certificate = session.peer_certificates().and_then(|c| c.first()).cloned();
     let negotiated = (
         format!("{:?}", session.protocol_version().expect("version")),
-        format!("{:?}", session.negotiated_key_exchange_group().map(|g| g.name())),
+        format!(
+            "{:?}",
+            session.negotiated_key_exchange_group().map(|g| g.name())
+        ),
     );
 
     let mut reply = if session.alpn_protocol() == Some(b"h2") {
@@ -210,8 +216,9 @@ pub async fn tls_with(
         tokio::spawn(conn);
         collect(sender.send_request(request).await.expect("response")).await
     } else {
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.expect("handshake");
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .expect("handshake");
         tokio::spawn(conn);
         collect(sender.send_request(request).await.expect("response")).await
     };

@@ -38,7 +38,11 @@ pub fn self_signed(dir: &Path, stem: &str, names: &[&str]) -> TestCert {
     let key = dir.join(format!("{stem}.key"));
     std::fs::write(&cert, made.cert.pem()).expect("write certificate");
     std::fs::write(&key, made.signing_key.serialize_pem()).expect("write key");
-    TestCert { cert, key, der: made.cert.der().clone() }
+    TestCert {
+        cert,
+        key,
+        der: made.cert.der().clone(),
+    }
 }
 
 /// Reads the first certificate of a PEM file.
@@ -107,7 +111,9 @@ impl TlsOrigin {
         let (accepted, failed) = (origin.accepted.clone(), origin.failed.clone());
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 accepted.fetch_add(1, Ordering::SeqCst);
                 let (acceptor, seen) = (acceptor.clone(), seen.clone());
                 let (handshakes, failed) = (handshakes.clone(), failed.clone());
@@ -119,7 +125,9 @@ impl TlsOrigin {
                     let session = tls.get_ref().1;
                     handshakes.lock().expect("lock").push(Handshake {
                         version: format!("{:?}", session.protocol_version().expect("version")),
-                        alpn: session.alpn_protocol().map(|p| String::from_utf8_lossy(p).into()),
+                        alpn: session
+                            .alpn_protocol()
+                            .map(|p| String::from_utf8_lossy(p).into()),
                         sni: session.server_name().map(str::to_owned),
                     });
                     serve(tls, seen).await;
@@ -155,9 +163,14 @@ async fn serve(tls: TlsStream<TcpStream>, seen: Arc<Mutex<Vec<Received>>>) {
     let service = service_fn(move |request: Request<Incoming>| {
         let seen = seen.clone();
         async move {
-            let received = Received { uri: request.uri().clone(), version: request.version() };
+            let received = Received {
+                uri: request.uri().clone(),
+                version: request.version(),
+            };
             seen.lock().expect("lock").push(received);
-            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"hello over tls"))))
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(
+                b"hello over tls",
+            ))))
         }
     });
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
