@@ -3,13 +3,14 @@
 
   report.py wrk OUTPUT              -> "req/s p99_ms errors" from wrk --latency output
   report.py h2load OUTPUT LOG       -> the same from h2load output and its --log-file
-  report.py cpu-mark PID            -> "wall:cpu" seconds so far of PID and its child processes
-  report.py cpu-percent MARK MARK   -> CPU use between two marks, in % of one core
+  report.py cpu-mark PID ORIGIN_PID -> "wall:server:origin:machine" CPU seconds so far
+  report.py cpu-percent MARK MARK LOAD_SECONDS -> "server load other" CPU use in % of one core
   report.py idle SECONDS            -> % of all CPUs idle over the next SECONDS
   report.py table RESULTS.tsv       -> the results table with ratios to nginx and bare hyper
 
-RESULTS.tsv rows: target, protocol, body, req/s, p99 ms, errors, server cpu %, load generator
-cpu %, note ("-" where a run did not happen).
+RESULTS.tsv rows: target, protocol, body, req/s, p99 ms, errors, then CPU use in % of one core of
+the server, the load generator and everything else but the origin, then a note ("-" where a run
+did not happen).
 """
 
 import math
@@ -69,15 +70,16 @@ def h2load(path, log_path):
     print(f"{float(rps.group(1)):.0f} {p99_us / 1000:.3f} {errors}")
 
 
-def cpu_mark(pid):
-    """Wall clock and CPU seconds used so far by pid and its direct children (nginx's workers)."""
+def cpu_mark(server_pid, origin_pid):
+    """Wall clock, CPU seconds of the server and of the origin (each with its direct children,
+    such as nginx's workers) and CPU seconds of the whole machine, so far."""
 
     def parent_and_ticks(stat):
         # Fields after the parenthesised command name; ppid, utime and stime are fields 4, 14, 15.
         rest = stat[stat.rindex(")") + 2 :].split()
         return rest[1], int(rest[11]) + int(rest[12])
 
-    ticks = 0
+    server = origin = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -86,23 +88,38 @@ def cpu_mark(pid):
                 parent, used = parent_and_ticks(f.read())
         except (OSError, ValueError, IndexError):
             continue
-        if pid in (entry, parent):
-            ticks += used
-    print(f"{time.time():.3f}:{ticks / os.sysconf('SC_CLK_TCK'):.2f}")
+        if server_pid in (entry, parent):
+            server += used
+        elif origin_pid in (entry, parent):
+            origin += used
+    hz = os.sysconf("SC_CLK_TCK")
+    print(f"{time.time():.3f}:{server / hz:.2f}:{origin / hz:.2f}:{busy_ticks() / hz:.2f}")
 
 
-def cpu_percent(before, after):
-    """CPU time between two cpu-mark outputs over the wall time, in % of one core."""
-    (wall_0, cpu_0), (wall_1, cpu_1) = (map(float, m.split(":")) for m in (before, after))
-    print(f"{(cpu_1 - cpu_0) / (wall_1 - wall_0) * 100:.0f}")
+def busy_ticks():
+    """Ticks all CPUs spent on anything but idle and iowait."""
+    with open("/proc/stat") as f:
+        # First line: "cpu" then user nice system idle iowait irq softirq steal ...
+        fields = [int(n) for n in f.readline().split()[1:9]]
+    return sum(fields) - fields[3] - fields[4]
+
+
+def cpu_percent(before, after, load_seconds):
+    """From two cpu-mark outputs and the load generator's CPU seconds, in % of one core: the
+    server's use, the load generator's, and the rest of the machine's (the origin excluded), which
+    should stay near 0 on a quiet machine."""
+    start, end = (list(map(float, mark.split(":"))) for mark in (before, after))
+    wall, server, origin, busy = (b - a for a, b in zip(start, end))
+    load = float(load_seconds)
+    other = max(0.0, busy - server - origin - load)
+    print(" ".join(f"{seconds / wall * 100:.0f}" for seconds in (server, load, other)))
 
 
 def idle(seconds):
     def sample():
         with open("/proc/stat") as f:
-            # First line: "cpu" then user nice system idle iowait irq softirq steal ...
-            fields = [int(n) for n in f.readline().split()[1:]]
-        return fields[3] + fields[4], sum(fields[:8])
+            fields = [int(n) for n in f.readline().split()[1:9]]
+        return fields[3] + fields[4], sum(fields)
 
     idle_0, total_0 = sample()
     time.sleep(float(seconds))
@@ -117,33 +134,46 @@ def table(path):
             if line.strip():
                 rows.append(line.rstrip("\n").split("\t"))
 
-    def rps_of(target, protocol, body):
+    def row_of(target, protocol, body):
         for row in rows:
             if row[:3] == [target, protocol, body] and row[3] != "-":
-                return float(row[3])
+                return row
         return None
 
-    header = ["target", "protocol", "body", "req/s", "p99 ms", "errors", "cpu %", "load %"]
-    header += ["/ nginx", "/ bare", "note"]
+    def rps_of(target, protocol, body):
+        row = row_of(target, protocol, body)
+        return float(row[3]) if row else None
+
+    def cost_of(target, protocol, body):
+        row = row_of(target, protocol, body)
+        return float(row[6]) / float(row[3]) if row and row[6] != "-" else None
+
+    header = ["target", "protocol", "body", "req/s", "p99 ms", "errors", "cpu %", "cpu us/req"]
+    header += ["load %", "other %", "/ nginx", "/ bare", "note"]
     lines = [header]
-    for target, protocol, body, rps, p99, errors, cpu, load, note in rows:
+    for target, protocol, body, rps, p99, errors, cpu, load, other, note in rows:
         ratios = []
         for other in ("nginx", "bare"):
             base = rps_of(other, protocol, body)
             ratios.append(f"{float(rps) / base:.2f}" if rps != "-" and base else "-")
+        # The server's CPU time per request: its cost, whichever side was the bottleneck.
+        cost = f"{float(cpu) / 100 * 1e6 / float(rps):.1f}" if "-" not in (cpu, rps) else "-"
         name = TARGET_NAMES.get(target, target)
-        lines.append([name, protocol, body, rps, p99, errors, cpu, load, *ratios, note])
+        row = [name, protocol, body, rps, p99, errors, cpu, cost, load, other, *ratios, note]
+        lines.append(row)
 
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for line in lines:
-        cells = [cell.ljust(w) if i in (0, 1, 2, 10) else cell.rjust(w)
+        cells = [cell.ljust(w) if i in (0, 1, 2, 12) else cell.rjust(w)
                  for i, (cell, w) in enumerate(zip(line, widths))]
         print("  ".join(cells).rstrip())
 
     print()
     print("Ratios are this row's req/s divided by nginx's or the bare server's for the same")
     print("protocol and body. Targets: Verge / nginx >= 1.00 (pass-through);")
-    print("Verge / bare >= 0.80 (cache hits, once Verge caches).")
+    print("Verge / bare >= 0.80 (cache hits, once Verge caches). A server well under 100 cpu %")
+    print("was not the bottleneck: then compare CPU per request (lower is better). Rows with")
+    print("other % above 10 shared the machine with other work: run them again.")
     for protocol, body in dict.fromkeys((r[1], r[2]) for r in rows):
         verge = rps_of("verge", protocol, body)
         nginx = rps_of("nginx", protocol, body)
@@ -153,13 +183,16 @@ def table(path):
             parts.append(f"Verge / nginx = {verge / nginx:.2f}")
         if verge and bare:
             parts.append(f"Verge / bare = {verge / bare:.2f}")
+        verge_cost, nginx_cost = cost_of("verge", protocol, body), cost_of("nginx", protocol, body)
+        if verge_cost and nginx_cost:
+            parts.append(f"CPU per request Verge / nginx = {verge_cost / nginx_cost:.2f}")
         if parts:
             print(f"  {protocol} {body}: " + ", ".join(parts))
 
 
 def main(argv):
-    commands = {"wrk": (wrk, 1), "h2load": (h2load, 2), "cpu-mark": (cpu_mark, 1),
-                "cpu-percent": (cpu_percent, 2), "idle": (idle, 1), "table": (table, 1)}
+    commands = {"wrk": (wrk, 1), "h2load": (h2load, 2), "cpu-mark": (cpu_mark, 2),
+                "cpu-percent": (cpu_percent, 3), "idle": (idle, 1), "table": (table, 1)}
     if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 != commands[argv[1]][1]:
         fail(__doc__)
     command, _ = commands[argv[1]]

@@ -272,13 +272,14 @@ log "origin nginx on 127.0.0.1:$ORIGIN_PORT"
 # --- measurement ---------------------------------------------------------------------------
 
 # Appends one row to the results. Arguments: target protocol body rps p99 errors server-cpu
-# load-cpu note.
-record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
+# load-cpu other-cpu note.
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
 
-# CPU use of the server under test: `cpu_mark PID` before and after a run, then
-# `cpu_percent BEFORE AFTER` gives its CPU time over the wall time in % of one core.
-cpu_mark() { "${REPORT[@]}" cpu-mark "$1"; }
-cpu_percent() { "${REPORT[@]}" cpu-percent "$1" "$2"; }
+# CPU use during a run: `cpu_mark PID` before and after, then `cpu_use BEFORE AFTER
+# LOAD_SECONDS` prints the CPU use of the server, of the load generator and of everything else
+# but the origin, in % of one core.
+cpu_mark() { "${REPORT[@]}" cpu-mark "$1" "$ORIGIN_PID"; }
+cpu_use() { "${REPORT[@]}" cpu-percent "$@"; }
 
 # Checks that URL serves the whole body over the given curl protocol flag before loading it.
 check_body() { # url expected-bytes curl-flags...
@@ -295,23 +296,21 @@ check_body() { # url expected-bytes curl-flags...
 # target, protocol, body, server pid, report.py parser and its files, --, command...
 load() {
     local out=$1 target=$2 protocol=$3 body=$4 pid=$5 parser=()
-    local before after usage result user system real
+    local before after usage result user system
     shift 5
     while [[ $1 != -- ]]; do parser+=("$1"); shift; done
     shift
-    local TIMEFORMAT='%U %S %R'
+    local TIMEFORMAT='%U %S'
     before=$(cpu_mark "$pid")
     if { time timeout $((WARMUP + DURATION + 30)) "${PIN_LOAD[@]}" "$@" >"$out" 2>&1; } \
         2>"$WORK/time" && result=$("${REPORT[@]}" "${parser[@]}"); then
         after=$(cpu_mark "$pid")
-        read -r user system real <"$WORK/time"
-        usage=$(python3 -c 'import sys; u, s, r = map(float, sys.argv[1:]); \
-print(f"{(u + s) / r * 100:.0f}")' "$user" "$system" "$real")
-        # shellcheck disable=SC2086 # result is "rps p99 errors"
-        record "$target" "$protocol" "$body" $result "$(cpu_percent "$before" "$after")" \
-            "$usage" ""
+        read -r user system <"$WORK/time"
+        usage=$(cpu_use "$before" "$after" "$(python3 -c "print($user + $system)")")
+        # shellcheck disable=SC2086 # result is "rps p99 errors", usage "server load other"
+        record "$target" "$protocol" "$body" $result $usage ""
     else
-        record "$target" "$protocol" "$body" - - - - - "${1} failed, see $(basename "$out")"
+        record "$target" "$protocol" "$body" - - - - - - "${1} failed, see $(basename "$out")"
     fi
 }
 
@@ -320,7 +319,7 @@ print(f"{(u + s) / r * 100:.0f}")' "$user" "$system" "$real")
 measure_wrk() {
     local target=$1 body=$2 url=$3 pid=$4 out="$RAW/$1-http1-$2.txt"
     if ! check_body "$url" "$(body_bytes "$body")" --http1.1; then
-        record "$target" http/1.1 "$body" - - - - - "bad answer to curl, see stderr"
+        record "$target" http/1.1 "$body" - - - - - - "bad answer to curl, see stderr"
         return
     fi
     timeout $((WARMUP + 10)) "${PIN_LOAD[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" \
@@ -336,7 +335,7 @@ measure_h2load() {
     local requests="$WORK/h2load-requests.log" url="https://localhost:$port$path"
     if ! check_body "$url" "$(body_bytes "$body")" --http2 \
         --resolve "localhost:$port:127.0.0.1"; then
-        record "$target" h2+tls "$body" - - - - - "bad answer to curl, see stderr"
+        record "$target" h2+tls "$body" - - - - - - "bad answer to curl, see stderr"
         return
     fi
     load "$out" "$target" h2+tls "$body" "$pid" h2load "$out" "$requests" -- \
@@ -356,7 +355,7 @@ measure_all() {
             log "$target: HTTP/2 over TLS, $body body, ${DURATION}s"
             measure_h2load "$target" "$body" "$tls_port" "/$body.txt" "$pid"
         else
-            record "$target" h2+tls "$body" - - - - - "no HTTP/2 in this nginx build"
+            record "$target" h2+tls "$body" - - - - - - "no HTTP/2 in this nginx build"
         fi
     done
 }
@@ -364,8 +363,8 @@ measure_all() {
 skip_all() { # target note
     local body
     for body in $BODY; do
-        record "$1" http/1.1 "$body" - - - - - "$2"
-        record "$1" h2+tls "$body" - - - - - "$2"
+        record "$1" http/1.1 "$body" - - - - - - "$2"
+        record "$1" h2+tls "$body" - - - - - - "$2"
     done
 }
 
@@ -491,8 +490,8 @@ RESULT_FILE=$OUT/results-$STAMP.txt
     fi
     echo "machine idle before the runs: ${IDLE}% (below 90%: other work skews the numbers)"
     echo "p99: wrk --latency (HTTP/1.1); nearest rank over h2load --log-file times (h2+tls)"
-    echo "cpu % / load %: CPU time of the server under test / of wrk or h2load during the run," \
-        "100 = one core"
+    echo "cpu % / load % / other %: CPU time during the run of the server under test / of wrk" \
+        "or h2load / of anything else but the origin; 100 = one core"
     echo
     "${REPORT[@]}" table "$RESULTS"
 } | tee "$RESULT_FILE"

@@ -17,7 +17,9 @@ fn page() -> Vec<u8> {
     let mut html = b"<!DOCTYPE html><html><body>\n".to_vec();
     let mut row = 0;
     while html.len() < 20 * 1024 {
-        html.extend_from_slice(format!("<p>Row {row}: the edge compresses this text.</p>\n").as_bytes());
+        html.extend_from_slice(
+            format!("<p>Row {row}: the edge compresses this text.</p>\n").as_bytes(),
+        );
         row += 1;
     }
     html.extend_from_slice(b"</body></html>\n");
@@ -92,19 +94,44 @@ fn vary_has(reply: &Reply, field: &str) -> bool {
 /// Checks a reply compressed in `coding` and decodes it to the original page.
 async fn assert_compressed(reply: &Reply, coding: &str) {
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.header("content-encoding"), Some(coding), "{:?}", reply.headers);
-    assert!(reply.body.len() < page().len() / 4, "{coding}: {} bytes", reply.body.len());
-    assert_eq!(decode(coding, &reply.body).await, page(), "{coding} decodes to the origin's body");
+    assert_eq!(
+        reply.header("content-encoding"),
+        Some(coding),
+        "{:?}",
+        reply.headers
+    );
+    assert!(
+        reply.body.len() < page().len() / 4,
+        "{coding}: {} bytes",
+        reply.body.len()
+    );
+    assert_eq!(
+        decode(coding, &reply.body).await,
+        page(),
+        "{coding} decodes to the origin's body"
+    );
     assert!(vary_has(reply, "Accept-Encoding"), "{:?}", reply.headers);
-    assert!(vary_has(reply, "Accept-Language"), "the origin's Vary is kept");
-    assert_eq!(reply.header("etag"), Some("W/\"v1\""), "a strong ETag is weakened");
+    assert!(
+        vary_has(reply, "Accept-Language"),
+        "the origin's Vary is kept"
+    );
+    assert_eq!(
+        reply.header("etag"),
+        Some("W/\"v1\""),
+        "a strong ETag is weakened"
+    );
     if let Some(length) = reply.header("content-length") {
         assert_eq!(length, reply.body.len().to_string());
     }
 }
 
 fn assert_identity(reply: &Reply, expected: &[u8]) {
-    assert_eq!(reply.header("content-encoding"), None, "{:?}", reply.headers);
+    assert_eq!(
+        reply.header("content-encoding"),
+        None,
+        "{:?}",
+        reply.headers
+    );
     assert_eq!(&reply.body[..], expected);
 }
 
@@ -118,9 +145,18 @@ async fn each_encoding_round_trips() {
         assert_compressed(&reply, coding).await;
         assert_eq!(origin.last().header("accept-encoding"), Some(coding));
     }
-    let over_h2 = h2c(edge.http(), get("/page.html", Some("gzip, deflate, br, zstd"))).await;
+    let over_h2 = h2c(
+        edge.http(),
+        get("/page.html", Some("gzip, deflate, br, zstd")),
+    )
+    .await;
     assert_compressed(&over_h2, "br").await;
-    let over_tls = h2_tls(edge.https(), "site.test", get("/page.html", Some("zstd, gzip"))).await;
+    let over_tls = h2_tls(
+        edge.https(),
+        "site.test",
+        get("/page.html", Some("zstd, gzip")),
+    )
+    .await;
     assert_compressed(&over_tls, "zstd").await;
 }
 
@@ -157,7 +193,10 @@ async fn viewers_without_accept_encoding_get_identity() {
     let reply = h1(edge.http(), get("/page.html", None)).await;
     assert_eq!(reply.status, 200);
     assert_identity(&reply, &page());
-    assert_eq!(reply.header("content-length"), Some(page().len().to_string().as_str()));
+    assert_eq!(
+        reply.header("content-length"),
+        Some(page().len().to_string().as_str())
+    );
     // A compressible response varies by Accept-Encoding even when sent as is, so a shared
     // cache downstream does not hand this copy to viewers that could take a smaller one.
     assert!(vary_has(&reply, "Accept-Encoding"), "{:?}", reply.headers);
@@ -178,7 +217,11 @@ async fn ineligible_responses_are_sent_as_is() {
 
     let encoded = h1(edge.http(), get("/encoded.html", everything)).await;
     assert_eq!(encoded.header("content-encoding"), Some("gzip"));
-    assert_eq!(decode("gzip", &encoded.body).await, page(), "the origin's gzip is passed untouched");
+    assert_eq!(
+        decode("gzip", &encoded.body).await,
+        page(),
+        "the origin's gzip is passed untouched"
+    );
 
     let missing = h1(edge.http(), get("/missing.html", everything)).await;
     assert_eq!(missing.status, 404);

@@ -12,14 +12,23 @@ use support::fixtures::{GeoFixture, LogCapture};
 use support::{TestEdge, TestOrigin, h1, h2_tls, request};
 
 fn get(host: &str, path: &str) -> http::Request<Full<Bytes>> {
-    request("GET", host, path).body(Full::default()).expect("request")
+    request("GET", host, path)
+        .body(Full::default())
+        .expect("request")
 }
 
 /// A distribution for `host` with a geo restriction (`kind` and `countries`, or none).
-fn restricted(id: &str, host: &str, origin: SocketAddr, restriction: Option<(&str, &str)>) -> String {
+fn restricted(
+    id: &str,
+    host: &str,
+    origin: SocketAddr,
+    restriction: Option<(&str, &str)>,
+) -> String {
     let geo = match restriction {
         Some((kind, countries)) => {
-            format!("geo_restriction = {{ restriction_type = \"{kind}\", locations = [{countries}] }}")
+            format!(
+                "geo_restriction = {{ restriction_type = \"{kind}\", locations = [{countries}] }}"
+            )
         }
         None => String::new(),
     };
@@ -54,7 +63,11 @@ headers = { behavior = "whitelist", items = ["CloudFront-Viewer-Country"] }
 async fn country_and_asn_headers_come_from_the_database() {
     let geo = GeoFixture::write();
     let origin = TestOrigin::hello().await;
-    let config = format!("{}{COUNTRY_ONLY}{}", restricted("site", "site.test", origin.addr, None), geo.section());
+    let config = format!(
+        "{}{COUNTRY_ONLY}{}",
+        restricted("site", "site.test", origin.addr, None),
+        geo.section()
+    );
     let edge = TestEdge::start(&config).await;
 
     let spoofed = request("GET", "site.test", "/cf/p")
@@ -64,9 +77,21 @@ async fn country_and_asn_headers_come_from_the_database() {
         .expect("request");
     assert_eq!(h1(edge.http(), spoofed).await.status, 200);
     let seen = origin.last();
-    let countries: Vec<_> = seen.headers.get_all("cloudfront-viewer-country").iter().collect();
-    assert_eq!(countries, ["DE"], "the database's answer replaces the viewer's claim");
-    let asns: Vec<_> = seen.headers.get_all("cloudfront-viewer-asn").iter().collect();
+    let countries: Vec<_> = seen
+        .headers
+        .get_all("cloudfront-viewer-country")
+        .iter()
+        .collect();
+    assert_eq!(
+        countries,
+        ["DE"],
+        "the database's answer replaces the viewer's claim"
+    );
+    let asns: Vec<_> = seen
+        .headers
+        .get_all("cloudfront-viewer-asn")
+        .iter()
+        .collect();
     assert_eq!(asns, ["64500"]);
 
     let reply = h2_tls(edge.https(), "site.test", get("site.test", "/cf/p")).await;
@@ -76,14 +101,20 @@ async fn country_and_asn_headers_come_from_the_database() {
     assert_eq!(seen.header("cloudfront-viewer-asn"), Some("64500"));
 
     // A whitelist may name one CloudFront header; only that one is sent.
-    assert_eq!(h1(edge.http(), get("site.test", "/country/p")).await.status, 200);
+    assert_eq!(
+        h1(edge.http(), get("site.test", "/country/p")).await.status,
+        200
+    );
     let seen = origin.last();
     assert_eq!(seen.header("cloudfront-viewer-country"), Some("DE"));
     assert_eq!(seen.header("cloudfront-viewer-asn"), None);
     assert_eq!(seen.header("cloudfront-viewer-address"), None);
 
     // A behavior whose policy lists no CloudFront headers sends none.
-    assert_eq!(h1(edge.http(), get("site.test", "/plain")).await.status, 200);
+    assert_eq!(
+        h1(edge.http(), get("site.test", "/plain")).await.status,
+        200
+    );
     let seen = origin.last();
     assert_eq!(seen.header("cloudfront-viewer-country"), None);
     assert_eq!(seen.header("cloudfront-viewer-asn"), None);
@@ -94,10 +125,30 @@ async fn geo_restriction_allows_and_blocks_by_country() {
     let geo = GeoFixture::write();
     let origin = TestOrigin::hello().await;
     let config = [
-        restricted("allow-de", "allow-de.test", origin.addr, Some(("whitelist", r#""DE""#))),
-        restricted("allow-us", "allow-us.test", origin.addr, Some(("whitelist", r#""US", "FR""#))),
-        restricted("deny-de", "deny-de.test", origin.addr, Some(("blacklist", r#""DE""#))),
-        restricted("deny-us", "deny-us.test", origin.addr, Some(("blacklist", r#""US""#))),
+        restricted(
+            "allow-de",
+            "allow-de.test",
+            origin.addr,
+            Some(("whitelist", r#""DE""#)),
+        ),
+        restricted(
+            "allow-us",
+            "allow-us.test",
+            origin.addr,
+            Some(("whitelist", r#""US", "FR""#)),
+        ),
+        restricted(
+            "deny-de",
+            "deny-de.test",
+            origin.addr,
+            Some(("blacklist", r#""DE""#)),
+        ),
+        restricted(
+            "deny-us",
+            "deny-us.test",
+            origin.addr,
+            Some(("blacklist", r#""US""#)),
+        ),
         COUNTRY_ONLY.to_owned(),
         geo.section(),
     ]
@@ -114,21 +165,33 @@ async fn geo_restriction_allows_and_blocks_by_country() {
     for host in ["allow-us.test", "deny-de.test"] {
         let blocked = h1(edge.http(), get(host, "/")).await;
         assert_eq!(blocked.status, 403, "{host}");
-        assert_eq!(blocked.header("x-cache"), Some("Error from verge"), "{host}");
+        assert_eq!(
+            blocked.header("x-cache"),
+            Some("Error from verge"),
+            "{host}"
+        );
         assert_eq!(blocked.header("x-verge-pop"), Some("test1"));
         assert!(blocked.text().contains("403"), "{}", blocked.text());
 
         let over_tls = h2_tls(edge.https(), host, get(host, "/")).await;
         assert_eq!(over_tls.status, 403, "{host} over TLS");
     }
-    assert_eq!(origin.count(), 2, "a blocked viewer never reaches the origin");
+    assert_eq!(
+        origin.count(),
+        2,
+        "a blocked viewer never reaches the origin"
+    );
 }
 
 #[tokio::test]
 async fn without_a_database_geo_restriction_lets_everyone_in() {
     let origin = TestOrigin::hello().await;
-    let config = restricted("allow-us", "allow-us.test", origin.addr, Some(("whitelist", r#""US""#)))
-        + COUNTRY_ONLY;
+    let config = restricted(
+        "allow-us",
+        "allow-us.test",
+        origin.addr,
+        Some(("whitelist", r#""US""#)),
+    ) + COUNTRY_ONLY;
 
     let (logs, guard) = LogCapture::install();
     let edge = TestEdge::start(&config).await;

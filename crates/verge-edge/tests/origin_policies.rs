@@ -70,17 +70,21 @@ headers = {{ behavior = "allViewerAndWhitelistCloudFront", items = ["CloudFront-
 
 /// A viewer request carrying something of every kind a policy can filter.
 fn loaded(path: &str) -> http::Request<Full<Bytes>> {
-    request("GET", "site.test", &format!("{path}?page=2&utm_source=mail&q=shoes"))
-        .header("x-wanted", "yes")
-        .header("x-unwanted", "no")
-        .header("accept-language", "de-DE")
-        .header("user-agent", "policy-test/1.0")
-        .header("referer", "https://ref.test/start")
-        .header("origin", "https://app.test")
-        .header("access-control-request-method", "PUT")
-        .header("cookie", "session=abc; tracking=t1; theme=dark")
-        .body(Full::default())
-        .expect("request")
+    request(
+        "GET",
+        "site.test",
+        &format!("{path}?page=2&utm_source=mail&q=shoes"),
+    )
+    .header("x-wanted", "yes")
+    .header("x-unwanted", "no")
+    .header("accept-language", "de-DE")
+    .header("user-agent", "policy-test/1.0")
+    .header("referer", "https://ref.test/start")
+    .header("origin", "https://app.test")
+    .header("access-control-request-method", "PUT")
+    .header("cookie", "session=abc; tracking=t1; theme=dark")
+    .body(Full::default())
+    .expect("request")
 }
 
 async fn seen_for(edge: &TestEdge, origin: &TestOrigin, path: &str) -> Seen {
@@ -93,13 +97,22 @@ async fn seen_for(edge: &TestEdge, origin: &TestOrigin, path: &str) -> Seen {
 
 fn has(seen: &Seen, names: &[&str]) {
     for name in names {
-        assert!(seen.header(name).is_some(), "`{name}` missing at the origin for {}", seen.uri);
+        assert!(
+            seen.header(name).is_some(),
+            "`{name}` missing at the origin for {}",
+            seen.uri
+        );
     }
 }
 
 fn lacks(seen: &Seen, names: &[&str]) {
     for name in names {
-        assert_eq!(seen.header(name), None, "`{name}` reached the origin for {}", seen.uri);
+        assert_eq!(
+            seen.header(name),
+            None,
+            "`{name}` reached the origin for {}",
+            seen.uri
+        );
     }
 }
 
@@ -110,7 +123,17 @@ async fn headers_cookies_and_query_strings_by_policy() {
     let origin_host = format!("127.0.0.1:{}", origin.addr.port());
 
     let none = seen_for(&edge, &origin, "/none/p").await;
-    lacks(&none, &["x-wanted", "x-unwanted", "accept-language", "user-agent", "referer", "cookie"]);
+    lacks(
+        &none,
+        &[
+            "x-wanted",
+            "x-unwanted",
+            "accept-language",
+            "user-agent",
+            "referer",
+            "cookie",
+        ],
+    );
     assert_eq!(none.uri.query(), None);
     assert_eq!(none.header("host"), Some(origin_host.as_str()));
 
@@ -122,17 +145,41 @@ async fn headers_cookies_and_query_strings_by_policy() {
     assert_eq!(listed.header("host"), Some(origin_host.as_str()));
 
     let all = seen_for(&edge, &origin, "/all/p").await;
-    has(&all, &["x-wanted", "x-unwanted", "accept-language", "user-agent", "referer", "origin"]);
-    assert_eq!(all.header("cookie"), Some("session=abc; tracking=t1; theme=dark"));
+    has(
+        &all,
+        &[
+            "x-wanted",
+            "x-unwanted",
+            "accept-language",
+            "user-agent",
+            "referer",
+            "origin",
+        ],
+    );
+    assert_eq!(
+        all.header("cookie"),
+        Some("session=abc; tracking=t1; theme=dark")
+    );
     assert_eq!(all.uri.query(), Some("page=2&utm_source=mail&q=shoes"));
-    assert_eq!(all.header("host"), Some("site.test"), "allViewer forwards the viewer's Host");
+    assert_eq!(
+        all.header("host"),
+        Some("site.test"),
+        "allViewer forwards the viewer's Host"
+    );
 
     let except = seen_for(&edge, &origin, "/except/p").await;
-    has(&except, &["x-wanted", "accept-language", "user-agent", "referer"]);
+    has(
+        &except,
+        &["x-wanted", "accept-language", "user-agent", "referer"],
+    );
     lacks(&except, &["x-unwanted"]);
     assert_eq!(except.header("cookie"), Some("session=abc; theme=dark"));
     assert_eq!(except.uri.query(), Some("page=2&q=shoes"));
-    assert_eq!(except.header("host"), Some("site.test"), "Host is not excepted");
+    assert_eq!(
+        except.header("host"),
+        Some("site.test"),
+        "Host is not excepted"
+    );
 
     let listed_host = seen_for(&edge, &origin, "/listed-host/p").await;
     assert_eq!(listed_host.header("host"), Some("site.test"));
@@ -146,7 +193,10 @@ async fn default_policy_forwards_everything_but_host() {
 
     let seen = seen_for(&edge, &origin, "/default").await;
     has(&seen, &["x-wanted", "x-unwanted", "user-agent", "referer"]);
-    assert_eq!(seen.header("cookie"), Some("session=abc; tracking=t1; theme=dark"));
+    assert_eq!(
+        seen.header("cookie"),
+        Some("session=abc; tracking=t1; theme=dark")
+    );
     assert_eq!(seen.uri.query(), Some("page=2&utm_source=mail&q=shoes"));
     let origin_host = format!("127.0.0.1:{}", origin.addr.port());
     assert_eq!(seen.header("host"), Some(origin_host.as_str()));
@@ -178,8 +228,14 @@ async fn managed_policies_by_name() {
     let origin_host = format!("127.0.0.1:{}", origin.addr.port());
 
     let all = seen_for(&edge, &origin, "/managed-all/p").await;
-    has(&all, &["x-wanted", "x-unwanted", "user-agent", "referer", "origin"]);
-    assert_eq!(all.header("cookie"), Some("session=abc; tracking=t1; theme=dark"));
+    has(
+        &all,
+        &["x-wanted", "x-unwanted", "user-agent", "referer", "origin"],
+    );
+    assert_eq!(
+        all.header("cookie"),
+        Some("session=abc; tracking=t1; theme=dark")
+    );
     assert_eq!(all.uri.query(), Some("page=2&utm_source=mail&q=shoes"));
     assert_eq!(all.header("host"), Some("site.test"));
 
@@ -198,7 +254,9 @@ async fn managed_policies_by_name() {
 }
 
 fn get(path: &str) -> http::Request<Full<Bytes>> {
-    request("GET", "site.test", path).body(Full::default()).expect("request")
+    request("GET", "site.test", path)
+        .body(Full::default())
+        .expect("request")
 }
 
 #[tokio::test]
@@ -210,12 +268,22 @@ async fn cloudfront_viewer_headers_over_http() {
     assert_eq!(reply.status, 200);
     let seen = origin.last();
     let address = format!("127.0.0.1:{}", viewer.port());
-    assert_eq!(seen.header("cloudfront-viewer-address"), Some(address.as_str()));
+    assert_eq!(
+        seen.header("cloudfront-viewer-address"),
+        Some(address.as_str())
+    );
     assert_eq!(seen.header("cloudfront-forwarded-proto"), Some("http"));
     assert_eq!(seen.header("cloudfront-viewer-http-version"), Some("1.1"));
-    assert_eq!(seen.header("cloudfront-viewer-tls"), None, "no TLS, no header");
+    assert_eq!(
+        seen.header("cloudfront-viewer-tls"),
+        None,
+        "no TLS, no header"
+    );
     // Without a geo database the country and ASN are unknown, so never sent.
-    lacks(&seen, &["cloudfront-viewer-country", "cloudfront-viewer-asn"]);
+    lacks(
+        &seen,
+        &["cloudfront-viewer-country", "cloudfront-viewer-asn"],
+    );
 
     let reply = h2c(edge.http(), get("/cf/p")).await;
     assert_eq!(reply.version, http::Version::HTTP_2);
@@ -227,7 +295,14 @@ async fn cloudfront_viewer_headers_over_http() {
     let reply = h1(edge.http(), get("/all/p")).await;
     assert_eq!(reply.status, 200);
     let seen = origin.last();
-    lacks(&seen, &["cloudfront-viewer-address", "cloudfront-forwarded-proto", "cloudfront-viewer-http-version"]);
+    lacks(
+        &seen,
+        &[
+            "cloudfront-viewer-address",
+            "cloudfront-forwarded-proto",
+            "cloudfront-viewer-http-version",
+        ],
+    );
 }
 
 #[tokio::test]
@@ -240,15 +315,25 @@ async fn cloudfront_viewer_headers_over_tls() {
         assert_eq!(reply.status, 200, "{path}");
         assert_eq!(reply.version, http::Version::HTTP_2);
         let seen = origin.last();
-        assert_eq!(seen.header("cloudfront-forwarded-proto"), Some("https"), "{path}");
-        assert_eq!(seen.header("cloudfront-viewer-http-version"), Some("2.0"), "{path}");
+        assert_eq!(
+            seen.header("cloudfront-forwarded-proto"),
+            Some("https"),
+            "{path}"
+        );
+        assert_eq!(
+            seen.header("cloudfront-viewer-http-version"),
+            Some("2.0"),
+            "{path}"
+        );
         let tls = seen.header("cloudfront-viewer-tls").expect("TLS header");
         let fields: Vec<&str> = tls.split(':').collect();
         assert_eq!(fields.len(), 3, "{tls}");
         assert_eq!(fields[0], "TLSv1.3", "{tls}");
         assert!(fields[1].starts_with("TLS_"), "{tls}");
         assert_eq!(fields[2], "fullHandshake", "{tls}");
-        let address = seen.header("cloudfront-viewer-address").expect("address header");
+        let address = seen
+            .header("cloudfront-viewer-address")
+            .expect("address header");
         let (ip, port) = address.rsplit_once(':').expect("ip:port");
         assert_eq!(ip, "127.0.0.1");
         assert!(port.parse::<u16>().is_ok_and(|p| p > 0), "{address}");

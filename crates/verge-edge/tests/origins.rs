@@ -148,6 +148,47 @@ async fn group_fails_over_on_listed_statuses_for_get_only() {
 }
 
 #[tokio::test]
+async fn consumed_body_is_not_replayed_to_the_secondary() {
+    let primary = TestOrigin::start(|_| respond(503, &[], "primary 503")).await;
+    let secondary = TestOrigin::start(|_| respond(200, &[], "secondary")).await;
+    let config = format!(
+        "{}{}{}{}",
+        distribution_head("site", r#""site.test""#, "group", ""),
+        origin_table("primary", primary.addr, ""),
+        origin_table("secondary", secondary.addr, ""),
+        origin_group("group", "primary", "secondary", "[503]")
+    );
+    let edge = TestEdge::start(&config).await;
+
+    // A GET with a body: the primary read it, so it cannot be sent again.
+    let with_body = request("GET", "site.test", "/search").body(Full::new(Bytes::from("query"))).expect("request");
+    let reply = h1(edge.http(), with_body).await;
+    assert_eq!((reply.status.as_u16(), reply.text().as_str()), (503, "primary 503"));
+    assert_eq!(primary.last().body, "query");
+    assert_eq!(secondary.count(), 0);
+}
+
+#[tokio::test]
+async fn group_fails_over_when_the_primary_times_out() {
+    let primary = TestOrigin::start_async(|_| async {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        respond_streamed(200, channel_body().1)
+    })
+    .await;
+    let secondary = TestOrigin::start(|_| respond(200, &[], "secondary")).await;
+    let config = format!(
+        "{}{}{}{}",
+        distribution_head("site", r#""site.test""#, "group", ""),
+        origin_table("primary", primary.addr, "read_timeout = \"1s\"\nconnection_timeout = \"1s\""),
+        origin_table("secondary", secondary.addr, ""),
+        origin_group("group", "primary", "secondary", "")
+    );
+    let edge = TestEdge::start(&config).await;
+    let reply = tokio::time::timeout(Duration::from_secs(10), h1(edge.http(), get("site.test", "/"))).await.expect("answered");
+    assert_eq!((reply.status.as_u16(), reply.text().as_str()), (200, "secondary"));
+}
+
+#[tokio::test]
 async fn slow_origin_is_504() {
     let origin = TestOrigin::start_async(|_| async {
         tokio::time::sleep(Duration::from_secs(30)).await;

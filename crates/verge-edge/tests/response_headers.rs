@@ -24,7 +24,10 @@ async fn origin() -> TestOrigin {
             ("x-team", "origin"),
         ];
         if seen.uri.path().ends_with("/own") {
-            headers.push(("access-control-allow-origin", "https://chosen-by-origin.test"));
+            headers.push((
+                "access-control-allow-origin",
+                "https://chosen-by-origin.test",
+            ));
             headers.push(("x-frame-options", "ALLOW-FROM https://partner.test"));
             headers.push(("strict-transport-security", "max-age=60"));
         }
@@ -111,7 +114,11 @@ fn preflight(path: &str, origin: &str) -> http::Request<Full<Bytes>> {
 
 /// A method list as a sorted set: the order of `Access-Control-Allow-Methods` carries nothing.
 fn method_set(list: Option<&str>) -> Vec<String> {
-    let mut methods: Vec<String> = list.unwrap_or("").split(',').map(|m| m.trim().to_owned()).collect();
+    let mut methods: Vec<String> = list
+        .unwrap_or("")
+        .split(',')
+        .map(|m| m.trim().to_owned())
+        .collect();
     methods.sort();
     methods
 }
@@ -127,17 +134,41 @@ async fn cors_follows_the_origin_header() {
     let origin = origin().await;
     let edge = TestEdge::start(&config(origin.addr)).await;
 
-    let cross = h1(edge.http(), get("/cors-any/x", &[("origin", "https://anyone.test")])).await;
+    let cross = h1(
+        edge.http(),
+        get("/cors-any/x", &[("origin", "https://anyone.test")]),
+    )
+    .await;
     assert_eq!(cross.status, 200);
     assert_eq!(cross.header("access-control-allow-origin"), Some("*"));
-    assert_eq!(cross.header("access-control-expose-headers"), Some("x-request-cost"));
-    lacks(&cross, &["access-control-allow-methods", "access-control-max-age", "access-control-allow-credentials"]);
+    assert_eq!(
+        cross.header("access-control-expose-headers"),
+        Some("x-request-cost")
+    );
+    lacks(
+        &cross,
+        &[
+            "access-control-allow-methods",
+            "access-control-max-age",
+            "access-control-allow-credentials",
+        ],
+    );
 
     let same_origin = h1(edge.http(), get("/cors-any/x", &[])).await;
     assert_eq!(same_origin.status, 200);
-    lacks(&same_origin, &["access-control-allow-origin", "access-control-expose-headers"]);
+    lacks(
+        &same_origin,
+        &[
+            "access-control-allow-origin",
+            "access-control-expose-headers",
+        ],
+    );
 
-    let over_h2 = h2c(edge.http(), get("/cors-any/x", &[("origin", "https://anyone.test")])).await;
+    let over_h2 = h2c(
+        edge.http(),
+        get("/cors-any/x", &[("origin", "https://anyone.test")]),
+    )
+    .await;
     assert_eq!(over_h2.header("access-control-allow-origin"), Some("*"));
 }
 
@@ -150,14 +181,28 @@ async fn cors_preflight_goes_to_the_origin_and_gets_the_policy() {
     assert_eq!(reply.status, 200);
     assert_eq!(origin.last().method, "OPTIONS");
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
-    assert_eq!(reply.header("access-control-allow-methods"), Some(ALL_METHODS));
-    assert_eq!(reply.header("access-control-allow-headers"), Some("content-type, x-token"));
+    assert_eq!(
+        reply.header("access-control-allow-methods"),
+        Some(ALL_METHODS)
+    );
+    assert_eq!(
+        reply.header("access-control-allow-headers"),
+        Some("content-type, x-token")
+    );
     assert_eq!(reply.header("access-control-max-age"), Some("600"));
 
-    let managed = h2_tls(edge.https(), "site.test", preflight("/cors-managed/x", "https://a.test")).await;
+    let managed = h2_tls(
+        edge.https(),
+        "site.test",
+        preflight("/cors-managed/x", "https://a.test"),
+    )
+    .await;
     assert_eq!(managed.status, 200);
     assert_eq!(managed.header("access-control-allow-origin"), Some("*"));
-    assert_eq!(method_set(managed.header("access-control-allow-methods")), method_set(Some(ALL_METHODS)));
+    assert_eq!(
+        method_set(managed.header("access-control-allow-methods")),
+        method_set(Some(ALL_METHODS))
+    );
     assert_eq!(managed.header("access-control-max-age"), Some("600"));
 }
 
@@ -166,20 +211,53 @@ async fn cors_allow_list_with_an_exact_origin() {
     let origin = origin().await;
     let edge = TestEdge::start(&config(origin.addr)).await;
 
-    let listed = h1(edge.http(), get("/cors-listed/x", &[("origin", "https://app.test")])).await;
-    assert_eq!(listed.header("access-control-allow-origin"), Some("https://app.test"));
-    assert_eq!(listed.header("access-control-allow-credentials"), Some("true"));
-    assert!(listed.header("vary").is_some_and(|v| v.contains("Origin")), "{:?}", listed.header("vary"));
+    let listed = h1(
+        edge.http(),
+        get("/cors-listed/x", &[("origin", "https://app.test")]),
+    )
+    .await;
+    assert_eq!(
+        listed.header("access-control-allow-origin"),
+        Some("https://app.test")
+    );
+    assert_eq!(
+        listed.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    assert!(
+        listed.header("vary").is_some_and(|v| v.contains("Origin")),
+        "{:?}",
+        listed.header("vary")
+    );
 
     let preflight = h1(edge.http(), preflight("/cors-listed/x", "https://app.test")).await;
-    assert_eq!(preflight.header("access-control-allow-origin"), Some("https://app.test"));
-    assert_eq!(preflight.header("access-control-allow-methods"), Some("GET, POST"));
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("https://app.test")
+    );
+    assert_eq!(
+        preflight.header("access-control-allow-methods"),
+        Some("GET, POST")
+    );
 
-    for stranger in ["https://evil.test", "https://app.test.evil.test", "http://app.test"] {
+    for stranger in [
+        "https://evil.test",
+        "https://app.test.evil.test",
+        "http://app.test",
+    ] {
         let reply = h1(edge.http(), get("/cors-listed/x", &[("origin", stranger)])).await;
         assert_eq!(reply.status, 200);
-        lacks(&reply, &["access-control-allow-origin", "access-control-allow-credentials"]);
-        assert!(reply.header("vary").is_some_and(|v| v.contains("Origin")), "{stranger}");
+        lacks(
+            &reply,
+            &[
+                "access-control-allow-origin",
+                "access-control-allow-credentials",
+            ],
+        );
+        assert!(
+            reply.header("vary").is_some_and(|v| v.contains("Origin")),
+            "{stranger}"
+        );
     }
 }
 
@@ -190,12 +268,31 @@ async fn cors_override_decides_against_the_origins_own_header() {
     let viewer = [("origin", "https://app.test")];
 
     let kept = h1(edge.http(), get("/cors-listed/own", &viewer)).await;
-    assert_eq!(kept.header("access-control-allow-origin"), Some("https://chosen-by-origin.test"));
-    assert_eq!(kept.headers.get_all("access-control-allow-origin").iter().count(), 1);
+    assert_eq!(
+        kept.header("access-control-allow-origin"),
+        Some("https://chosen-by-origin.test")
+    );
+    assert_eq!(
+        kept.headers
+            .get_all("access-control-allow-origin")
+            .iter()
+            .count(),
+        1
+    );
 
     let replaced = h1(edge.http(), get("/cors-override/own", &viewer)).await;
-    assert_eq!(replaced.header("access-control-allow-origin"), Some("https://app.test"));
-    assert_eq!(replaced.headers.get_all("access-control-allow-origin").iter().count(), 1);
+    assert_eq!(
+        replaced.header("access-control-allow-origin"),
+        Some("https://app.test")
+    );
+    assert_eq!(
+        replaced
+            .headers
+            .get_all("access-control-allow-origin")
+            .iter()
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -205,16 +302,25 @@ async fn managed_security_headers() {
 
     let reply = h1(edge.http(), get("/security/x", &[])).await;
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.header("strict-transport-security"), Some("max-age=31536000"));
+    assert_eq!(
+        reply.header("strict-transport-security"),
+        Some("max-age=31536000")
+    );
     assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(reply.header("x-frame-options"), Some("SAMEORIGIN"));
-    assert_eq!(reply.header("referrer-policy"), Some("strict-origin-when-cross-origin"));
+    assert_eq!(
+        reply.header("referrer-policy"),
+        Some("strict-origin-when-cross-origin")
+    );
     assert_eq!(reply.header("x-xss-protection"), Some("1; mode=block"));
     lacks(&reply, &["content-security-policy"]);
 
     // The managed policy does not override what the origin chose.
     let own = h1(edge.http(), get("/security/own", &[])).await;
-    assert_eq!(own.header("x-frame-options"), Some("ALLOW-FROM https://partner.test"));
+    assert_eq!(
+        own.header("x-frame-options"),
+        Some("ALLOW-FROM https://partner.test")
+    );
     assert_eq!(own.header("strict-transport-security"), Some("max-age=60"));
 }
 
@@ -231,14 +337,20 @@ async fn custom_security_headers_with_preload_and_csp() {
             Some("max-age=63072000; includeSubDomains; preload"),
             "{path}: override replaces the origin's HSTS"
         );
-        assert_eq!(reply.header("content-security-policy"), Some("default-src 'self'; img-src https:"));
+        assert_eq!(
+            reply.header("content-security-policy"),
+            Some("default-src 'self'; img-src https:")
+        );
         assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
         lacks(&reply, &["referrer-policy", "x-xss-protection"]);
     }
     let plain = h1(edge.http(), get("/strict/x", &[])).await;
     assert_eq!(plain.header("x-frame-options"), Some("DENY"));
     let own = h1(edge.http(), get("/strict/own", &[])).await;
-    assert_eq!(own.header("x-frame-options"), Some("ALLOW-FROM https://partner.test"));
+    assert_eq!(
+        own.header("x-frame-options"),
+        Some("ALLOW-FROM https://partner.test")
+    );
 }
 
 #[tokio::test]
@@ -272,10 +384,15 @@ async fn server_timing_by_sampling_rate() {
         h1(edge.http(), get("/timing/x", &[])).await,
         h2c(edge.http(), get("/timing/x", &[])).await,
     ] {
-        let timing = reply.header("server-timing").expect("server-timing sampled at 100%");
+        let timing = reply
+            .header("server-timing")
+            .expect("server-timing sampled at 100%");
         assert!(timing.contains("cdn-pop;desc=\"test1\""), "{timing}");
         let id = reply.header("x-verge-request-id").expect("request id");
-        assert!(timing.contains(&format!("cdn-rid;desc=\"{id}\"")), "{timing}");
+        assert!(
+            timing.contains(&format!("cdn-rid;desc=\"{id}\"")),
+            "{timing}"
+        );
         assert!(timing.contains("cdn-cache-miss"), "{timing}");
         assert!(timing.contains("cdn-upstream-fbl;dur="), "{timing}");
     }
@@ -285,5 +402,8 @@ async fn server_timing_by_sampling_rate() {
         assert_eq!(reply.status, 200);
         lacks(&reply, &["server-timing"]);
     }
-    lacks(&h1(edge.http(), get("/other", &[])).await, &["server-timing"]);
+    lacks(
+        &h1(edge.http(), get("/other", &[])).await,
+        &["server-timing"],
+    );
 }

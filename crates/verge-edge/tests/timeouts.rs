@@ -101,6 +101,23 @@ async fn busy_connections_outlive_the_idle_timeout() {
 }
 
 #[tokio::test]
+async fn cancelled_streams_do_not_keep_a_connection_busy() {
+    // The origin never answers; the viewer gives up on its stream (RST_STREAM) and then
+    // leaves the connection idle.
+    let origin = TestOrigin::start_async(|_| async {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        respond_streamed(200, channel_body().1)
+    })
+    .await;
+    let edge = edge(&origin, "idle_timeout = \"1s\"").await;
+
+    let mut h2 = H2Session::connect(edge.http()).await;
+    let abandoned = tokio::time::timeout(Duration::from_millis(300), h2.send_head(get("/never"))).await;
+    assert!(abandoned.is_err(), "the origin holds the answer");
+    tokio::time::timeout(WITHIN, &mut h2.connection).await.expect("the idle HTTP/2 connection is closed").ok();
+}
+
+#[tokio::test]
 async fn stalled_request_body_fails_the_request() {
     let origin = TestOrigin::hello().await;
     let edge = edge(&origin, "body_timeout = \"1s\"").await;

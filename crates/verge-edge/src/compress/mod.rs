@@ -132,7 +132,9 @@ pub fn eligible(method: &Method, status: StatusCode, response_headers: &HeaderMa
         return false;
     }
 
-    let content_type = response_headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let content_type = response_headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     if !content_type.is_some_and(is_compressible) || no_transform(response_headers) {
         return false;
     }
@@ -269,9 +271,16 @@ mod tests {
     fn eligibility_ignores_what_the_viewer_accepts() {
         let ok = headers(&[("content-type", "text/html"), ("content-length", "5000")]);
         assert!(eligible(&Method::GET, StatusCode::OK, &ok));
-        assert_eq!(should_compress(&Method::GET, &HeaderMap::new(), StatusCode::OK, &ok), None);
+        assert_eq!(
+            should_compress(&Method::GET, &HeaderMap::new(), StatusCode::OK, &ok),
+            None
+        );
         assert!(!eligible(&Method::HEAD, StatusCode::OK, &ok));
-        assert!(!eligible(&Method::GET, StatusCode::OK, &headers(&[("content-type", "image/png")])));
+        assert!(!eligible(
+            &Method::GET,
+            StatusCode::OK,
+            &headers(&[("content-type", "image/png")])
+        ));
     }
 
     #[test]

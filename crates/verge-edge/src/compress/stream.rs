@@ -41,8 +41,8 @@ const DIGESTS: [&str; 3] = ["content-md5", "content-digest", "repr-digest"];
 /// Compresses a response in `encoding`: sets `Content-Encoding`, drops `Content-Length` (the
 /// body is streamed) and `Accept-Ranges` (a range the viewer asked for next would address the
 /// origin's bytes, not these), adds `Accept-Encoding` to `Vary`, weakens a strong `ETag` as
-/// CloudFront does, and returns the body compressed as it streams. Errors of `body` end the returned body
-/// with the same error; trailers are dropped. Call only when
+/// CloudFront does, and returns the body compressed as it streams. Errors of `body` end the
+/// returned body with the same error; trailers are dropped. Call only when
 /// [`should_compress`](super::should_compress) chose `encoding`.
 pub fn compress_response(parts: &mut response::Parts, body: Body, encoding: Encoding) -> Body {
     let headers = &mut parts.headers;

@@ -73,6 +73,12 @@ async fn forward_as(
             .map_err(|e| OriginError::Protocol { origin: client.origin.id.clone(), reason: e.to_string() })?;
         *request.headers_mut() =
             origin_headers(&behavior.origin_request_policy, &parts.headers, host, parts.version, view, client, https, pop);
+        if method != parts.method {
+            // A custom error page is fetched without the viewer's body: drop its framing.
+            for name in ["content-length", "content-type", "content-encoding", "transfer-encoding"] {
+                request.headers_mut().remove(name);
+            }
+        }
         Ok(request)
     })
     .await;

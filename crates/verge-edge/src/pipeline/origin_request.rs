@@ -28,6 +28,10 @@ fn edge_owned(name: &str) -> bool {
 }
 
 /// The headers sent to the origin.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "each is a distinct input the pipeline holds apart"
+)]
 pub fn origin_headers(
     policy: &OriginRequestPolicy,
     viewer: &HeaderMap,
@@ -39,7 +43,13 @@ pub fn origin_headers(
     pop: &str,
 ) -> HeaderMap {
     let mut headers = HeaderMap::with_capacity(viewer.len() + 8);
-    let wanted = |name: &str| policy.headers.items.iter().any(|item| item.eq_ignore_ascii_case(name));
+    let wanted = |name: &str| {
+        policy
+            .headers
+            .items
+            .iter()
+            .any(|item| item.eq_ignore_ascii_case(name))
+    };
     for (name, value) in viewer {
         let key = name.as_str();
         if edge_owned(key) || key == "cookie" || key == "host" {
@@ -68,7 +78,11 @@ pub fn origin_headers(
         HeaderBehavior::AllViewer | HeaderBehavior::AllViewerAndWhitelistCloudFront => true,
         HeaderBehavior::AllExcept => !wanted("host"),
     };
-    let host = if forward_host && !viewer_host.is_empty() { viewer_host } else { client.host_header(https) };
+    let host = if forward_host && !viewer_host.is_empty() {
+        viewer_host
+    } else {
+        client.host_header(https)
+    };
     if let Ok(value) = HeaderValue::from_str(host) {
         headers.insert(header::HOST, value);
     }
@@ -78,7 +92,11 @@ pub fn origin_headers(
     }
 
     let peer_ip = ctx.conn.peer.ip().to_canonical().to_string();
-    append_list(&mut headers, HeaderName::from_static("x-forwarded-for"), &peer_ip);
+    append_list(
+        &mut headers,
+        HeaderName::from_static("x-forwarded-for"),
+        &peer_ip,
+    );
     append_list(&mut headers, header::VIA, &via_entry(pop));
     if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
         headers.insert(HeaderName::from_static("x-verge-request-id"), id);
@@ -92,15 +110,19 @@ pub fn origin_headers(
     });
     for name in cloudfront_headers {
         let lower = name.to_ascii_lowercase();
-        if let (Some(value), Ok(name)) = (viewer_header(&lower, ctx, viewer_version), HeaderName::from_bytes(lower.as_bytes())) {
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                headers.insert(name, value);
-            }
+        let value = viewer_header(&lower, ctx, viewer_version);
+        if let (Some(value), Ok(name)) = (value, HeaderName::from_bytes(lower.as_bytes()))
+            && let Ok(value) = HeaderValue::from_str(&value)
+        {
+            headers.insert(name, value);
         }
     }
 
     for (name, value) in &client.origin.custom_headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
             headers.insert(name, value);
         }
     }
@@ -113,8 +135,14 @@ pub fn origin_headers(
 fn viewer_header(name: &str, ctx: &RequestContext, version: Version) -> Option<String> {
     let conn = &ctx.conn;
     match name {
-        "cloudfront-viewer-address" => Some(format!("{}:{}", conn.peer.ip().to_canonical(), conn.peer.port())),
-        "cloudfront-forwarded-proto" => Some(if conn.https() { "https" } else { "http" }.to_owned()),
+        "cloudfront-viewer-address" => Some(format!(
+            "{}:{}",
+            conn.peer.ip().to_canonical(),
+            conn.peer.port()
+        )),
+        "cloudfront-forwarded-proto" => {
+            Some(if conn.https() { "https" } else { "http" }.to_owned())
+        }
         "cloudfront-viewer-http-version" => Some(
             match version {
                 Version::HTTP_2 => "2.0",
@@ -124,7 +152,10 @@ fn viewer_header(name: &str, ctx: &RequestContext, version: Version) -> Option<S
             }
             .to_owned(),
         ),
-        "cloudfront-viewer-tls" => conn.tls.as_ref().map(|tls| format!("{}:{}:{}", tls.version, tls.cipher, tls.handshake)),
+        "cloudfront-viewer-tls" => conn
+            .tls
+            .as_ref()
+            .map(|tls| format!("{}:{}:{}", tls.version, tls.cipher, tls.handshake)),
         "cloudfront-viewer-country" => ctx.geo.country.map(|c| c.as_str().to_owned()),
         "cloudfront-viewer-asn" => ctx.geo.asn.map(|asn| asn.to_string()),
         _ => None,
@@ -132,7 +163,11 @@ fn viewer_header(name: &str, ctx: &RequestContext, version: Version) -> Option<S
 }
 
 /// The `Cookie` header for the origin, keeping the viewer's order.
-fn forward_cookies(behavior: &ItemBehavior, items: &[String], viewer: &HeaderMap) -> Option<HeaderValue> {
+fn forward_cookies(
+    behavior: &ItemBehavior,
+    items: &[String],
+    viewer: &HeaderMap,
+) -> Option<HeaderValue> {
     if *behavior == ItemBehavior::None {
         return None;
     }
@@ -161,7 +196,11 @@ fn forward_cookies(behavior: &ItemBehavior, items: &[String], viewer: &HeaderMap
 }
 
 /// The query string for the origin, keeping the viewer's order and encoding.
-pub fn forward_query(behavior: &ItemBehavior, items: &[String], query: Option<&str>) -> Option<String> {
+pub fn forward_query(
+    behavior: &ItemBehavior,
+    items: &[String],
+    query: Option<&str>,
+) -> Option<String> {
     let query = query.filter(|q| !q.is_empty())?;
     match behavior {
         ItemBehavior::None => None,
@@ -175,7 +214,11 @@ pub fn forward_query(behavior: &ItemBehavior, items: &[String], query: Option<&s
                     items.iter().any(|item| item == name) == keep_listed
                 })
                 .collect();
-            if kept.is_empty() { None } else { Some(kept.join("&")) }
+            if kept.is_empty() {
+                None
+            } else {
+                Some(kept.join("&"))
+            }
         }
     }
 }
@@ -187,17 +230,32 @@ mod tests {
     #[test]
     fn query_filters() {
         let items = vec!["a".to_owned()];
-        assert_eq!(forward_query(&ItemBehavior::All, &items, Some("a=1&b=2")), Some("a=1&b=2".to_owned()));
-        assert_eq!(forward_query(&ItemBehavior::None, &items, Some("a=1")), None);
-        assert_eq!(forward_query(&ItemBehavior::Whitelist, &items, Some("b=2&a=1&a=3")), Some("a=1&a=3".to_owned()));
-        assert_eq!(forward_query(&ItemBehavior::AllExcept, &items, Some("a=1&b=2")), Some("b=2".to_owned()));
+        assert_eq!(
+            forward_query(&ItemBehavior::All, &items, Some("a=1&b=2")),
+            Some("a=1&b=2".to_owned())
+        );
+        assert_eq!(
+            forward_query(&ItemBehavior::None, &items, Some("a=1")),
+            None
+        );
+        assert_eq!(
+            forward_query(&ItemBehavior::Whitelist, &items, Some("b=2&a=1&a=3")),
+            Some("a=1&a=3".to_owned())
+        );
+        assert_eq!(
+            forward_query(&ItemBehavior::AllExcept, &items, Some("a=1&b=2")),
+            Some("b=2".to_owned())
+        );
         assert_eq!(forward_query(&ItemBehavior::All, &items, Some("")), None);
     }
 
     #[test]
     fn cookie_filters() {
         let mut viewer = HeaderMap::new();
-        viewer.append(header::COOKIE, HeaderValue::from_static("session=1; theme=dark"));
+        viewer.append(
+            header::COOKIE,
+            HeaderValue::from_static("session=1; theme=dark"),
+        );
         viewer.append(header::COOKIE, HeaderValue::from_static("ab=b"));
         let items = vec!["session".to_owned(), "ab".to_owned()];
         let kept = forward_cookies(&ItemBehavior::Whitelist, &items, &viewer).expect("some");

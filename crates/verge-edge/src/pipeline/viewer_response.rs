@@ -40,7 +40,12 @@ pub fn viewer_response_filter(
                 origin_first_byte_ms: ctx.origin_latency.map(|d| d.as_secs_f64() * 1000.0),
                 edge_first_byte_ms: ctx.started.elapsed().as_secs_f64() * 1000.0,
             };
-            response_policy::apply(policy, ViewerRequestInfo::from_parts(parts), &mut head.headers, Some(&timing));
+            response_policy::apply(
+                policy,
+                ViewerRequestInfo::from_parts(parts),
+                &mut head.headers,
+                Some(&timing),
+            );
         }
         if behavior.compress && compress::eligible(&parts.method, head.status, &head.headers) {
             // Either way the representation depends on Accept-Encoding (RFC 9110 §12.5.5), so

@@ -39,14 +39,19 @@ impl GeoFixture {
             autonomous_system_number: Some(64500),
             autonomous_system_organization: Some("Verge Test Network".to_owned()),
         };
-        writer.insert(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 0)), 8, &record).expect("insert network");
+        writer
+            .insert(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 0)), 8, &record)
+            .expect("insert network");
         writer.write(&path).expect("write geo database");
         GeoFixture { dir, path }
     }
 
     /// The `[geo]` section naming this file for both lookups.
     pub fn section(&self) -> String {
-        format!("\n[geo]\ncountry_db = {path:?}\nasn_db = {path:?}\n", path = self.path.display().to_string())
+        format!(
+            "\n[geo]\ncountry_db = {path:?}\nasn_db = {path:?}\n",
+            path = self.path.display().to_string()
+        )
     }
 }
 
@@ -149,7 +154,9 @@ pub async fn h1_from(addr: SocketAddr, request: Request<Full<Bytes>>) -> (Reply,
     let stream = TcpStream::connect(addr).await.expect("connect");
     let local = stream.local_addr().expect("local address");
     let io = TokioIo::new(stream);
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.expect("handshake");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+        .await
+        .expect("handshake");
     tokio::spawn(conn);
     let response = sender.send_request(request).await.expect("response");
     let (parts, body) = response.into_parts();

@@ -6,6 +6,7 @@
 pub mod client;
 pub mod config;
 pub mod fixtures;
+pub mod frames;
 pub mod origin;
 pub mod session;
 pub mod tls;
