@@ -4,13 +4,13 @@
   report.py wrk OUTPUT              -> "req/s p99_ms errors" from wrk --latency output
   report.py h2load OUTPUT LOG       -> the same from h2load output and its --log-file
   report.py cpu-mark PID ORIGIN_PID -> "wall:server:origin:machine" CPU seconds so far
-  report.py cpu-percent MARK MARK LOAD_SECONDS -> "server load other" CPU use in % of one core
+  report.py cpu-percent MARK MARK LOAD_SECONDS -> "server load origin other" CPU use, % of a core
   report.py idle SECONDS            -> % of all CPUs idle over the next SECONDS
   report.py table RESULTS.tsv       -> the results table with ratios to nginx and bare hyper
 
 RESULTS.tsv rows: target, protocol, body, req/s, p99 ms, errors, then CPU use in % of one core of
-the server, the load generator and everything else but the origin, then a note ("-" where a run
-did not happen).
+the server, the load generator, the origin and everything else, then a note ("-" where a run did
+not happen).
 """
 
 import math
@@ -106,13 +106,13 @@ def busy_ticks():
 
 def cpu_percent(before, after, load_seconds):
     """From two cpu-mark outputs and the load generator's CPU seconds, in % of one core: the
-    server's use, the load generator's, and the rest of the machine's (the origin excluded), which
-    should stay near 0 on a quiet machine."""
+    server's use, the load generator's, the origin's, and the rest of the machine's, which should
+    stay near 0 on a quiet machine."""
     start, end = (list(map(float, mark.split(":"))) for mark in (before, after))
     wall, server, origin, busy = (b - a for a, b in zip(start, end))
     load = float(load_seconds)
     other = max(0.0, busy - server - origin - load)
-    print(" ".join(f"{seconds / wall * 100:.0f}" for seconds in (server, load, other)))
+    print(" ".join(f"{seconds / wall * 100:.0f}" for seconds in (server, load, origin, other)))
 
 
 def idle(seconds):
@@ -148,23 +148,24 @@ def table(path):
         row = row_of(target, protocol, body)
         return float(row[6]) / float(row[3]) if row and row[6] != "-" else None
 
-    header = ["target", "protocol", "body", "req/s", "p99 ms", "errors", "cpu %", "cpu us/req"]
-    header += ["load %", "other %", "/ nginx", "/ bare", "note"]
+    header = ["target", "protocol", "body", "req/s", "p99 ms", "errors", "cpu %", "us/req"]
+    header += ["load %", "origin %", "other %", "/ nginx", "/ bare", "note"]
     lines = [header]
-    for target, protocol, body, rps, p99, errors, cpu, load, other, note in rows:
+    for target, protocol, body, rps, p99, errors, cpu, load, origin, other, note in rows:
         ratios = []
-        for other in ("nginx", "bare"):
-            base = rps_of(other, protocol, body)
+        for reference in ("nginx", "bare"):
+            base = rps_of(reference, protocol, body)
             ratios.append(f"{float(rps) / base:.2f}" if rps != "-" and base else "-")
         # The server's CPU time per request: its cost, whichever side was the bottleneck.
         cost = f"{float(cpu) / 100 * 1e6 / float(rps):.1f}" if "-" not in (cpu, rps) else "-"
         name = TARGET_NAMES.get(target, target)
-        row = [name, protocol, body, rps, p99, errors, cpu, cost, load, other, *ratios, note]
+        row = [name, protocol, body, rps, p99, errors, cpu, cost, load, origin, other, *ratios]
+        row.append(note)
         lines.append(row)
 
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for line in lines:
-        cells = [cell.ljust(w) if i in (0, 1, 2, 12) else cell.rjust(w)
+        cells = [cell.ljust(w) if i in (0, 1, 2, 13) else cell.rjust(w)
                  for i, (cell, w) in enumerate(zip(line, widths))]
         print("  ".join(cells).rstrip())
 
@@ -172,8 +173,8 @@ def table(path):
     print("Ratios are this row's req/s divided by nginx's or the bare server's for the same")
     print("protocol and body. Targets: Verge / nginx >= 1.00 (pass-through);")
     print("Verge / bare >= 0.80 (cache hits, once Verge caches). A server well under 100 cpu %")
-    print("was not the bottleneck: then compare CPU per request (lower is better). Rows with")
-    print("other % above 10 shared the machine with other work: run them again.")
+    print("was not the bottleneck: then compare its CPU per request (us/req, lower is better).")
+    print("Rows with other % above 10 shared the machine with other work: run them again.")
     for protocol, body in dict.fromkeys((r[1], r[2]) for r in rows):
         verge = rps_of("verge", protocol, body)
         nginx = rps_of("nginx", protocol, body)

@@ -271,13 +271,16 @@ log "origin nginx on 127.0.0.1:$ORIGIN_PORT"
 
 # --- measurement ---------------------------------------------------------------------------
 
-# Appends one row to the results. Arguments: target protocol body rps p99 errors server-cpu
-# load-cpu other-cpu note.
-record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
+# Appends one row to the results. Arguments: target protocol body rps p99 errors, CPU % of the
+# server, load generator, origin and the rest, note.
+record() {
+    local IFS=$'\t'
+    echo "$*" >>"$RESULTS"
+}
 
 # CPU use during a run: `cpu_mark PID` before and after, then `cpu_use BEFORE AFTER
-# LOAD_SECONDS` prints the CPU use of the server, of the load generator and of everything else
-# but the origin, in % of one core.
+# LOAD_SECONDS` prints the CPU use of the server, of the load generator, of the origin and of
+# everything else, in % of one core.
 cpu_mark() { "${REPORT[@]}" cpu-mark "$1" "$ORIGIN_PID"; }
 cpu_use() { "${REPORT[@]}" cpu-percent "$@"; }
 
@@ -292,8 +295,8 @@ check_body() { # url expected-bytes curl-flags...
 }
 
 # Runs one load command, bounded by `timeout`, and records its row: req/s, p99 and errors from
-# the parser, CPU use of the server under test and of the load generator. Arguments: output file,
-# target, protocol, body, server pid, report.py parser and its files, --, command...
+# the parser, then CPU use (see cpu_use). Arguments: output file, target, protocol, body, server
+# pid, report.py parser and its files, --, command...
 load() {
     local out=$1 target=$2 protocol=$3 body=$4 pid=$5 parser=()
     local before after usage result user system
@@ -303,15 +306,18 @@ load() {
     local TIMEFORMAT='%U %S'
     before=$(cpu_mark "$pid")
     if { time timeout $((WARMUP + DURATION + 30)) "${PIN_LOAD[@]}" "$@" >"$out" 2>&1; } \
-        2>"$WORK/time" && result=$("${REPORT[@]}" "${parser[@]}"); then
+        2>"$WORK/time"; then
         after=$(cpu_mark "$pid")
-        read -r user system <"$WORK/time"
-        usage=$(cpu_use "$before" "$after" "$(python3 -c "print($user + $system)")")
-        # shellcheck disable=SC2086 # result is "rps p99 errors", usage "server load other"
-        record "$target" "$protocol" "$body" $result $usage ""
-    else
-        record "$target" "$protocol" "$body" - - - - - - "${1} failed, see $(basename "$out")"
+        if result=$("${REPORT[@]}" "${parser[@]}"); then
+            read -r user system <"$WORK/time"
+            usage=$(cpu_use "$before" "$after" "$(python3 -c "print($user + $system)")")
+            # result is "rps p99 errors", usage "server load origin other"
+            # shellcheck disable=SC2086
+            record "$target" "$protocol" "$body" $result $usage ""
+            return
+        fi
     fi
+    record "$target" "$protocol" "$body" - - - - - - - "$1 failed, see $(basename "$out")"
 }
 
 # HTTP/1.1 keep-alive load with wrk, after an unrecorded warm-up run. Arguments: target body url
@@ -319,7 +325,7 @@ load() {
 measure_wrk() {
     local target=$1 body=$2 url=$3 pid=$4 out="$RAW/$1-http1-$2.txt"
     if ! check_body "$url" "$(body_bytes "$body")" --http1.1; then
-        record "$target" http/1.1 "$body" - - - - - - "bad answer to curl, see stderr"
+        record "$target" http/1.1 "$body" - - - - - - - "bad answer to curl, see stderr"
         return
     fi
     timeout $((WARMUP + 10)) "${PIN_LOAD[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" \
@@ -335,7 +341,7 @@ measure_h2load() {
     local requests="$WORK/h2load-requests.log" url="https://localhost:$port$path"
     if ! check_body "$url" "$(body_bytes "$body")" --http2 \
         --resolve "localhost:$port:127.0.0.1"; then
-        record "$target" h2+tls "$body" - - - - - - "bad answer to curl, see stderr"
+        record "$target" h2+tls "$body" - - - - - - - "bad answer to curl, see stderr"
         return
     fi
     load "$out" "$target" h2+tls "$body" "$pid" h2load "$out" "$requests" -- \
@@ -355,7 +361,7 @@ measure_all() {
             log "$target: HTTP/2 over TLS, $body body, ${DURATION}s"
             measure_h2load "$target" "$body" "$tls_port" "/$body.txt" "$pid"
         else
-            record "$target" h2+tls "$body" - - - - - - "no HTTP/2 in this nginx build"
+            record "$target" h2+tls "$body" - - - - - - - "no HTTP/2 in this nginx build"
         fi
     done
 }
@@ -363,8 +369,8 @@ measure_all() {
 skip_all() { # target note
     local body
     for body in $BODY; do
-        record "$1" http/1.1 "$body" - - - - - - "$2"
-        record "$1" h2+tls "$body" - - - - - - "$2"
+        record "$1" http/1.1 "$body" - - - - - - - "$2"
+        record "$1" h2+tls "$body" - - - - - - - "$2"
     done
 }
 
@@ -473,6 +479,7 @@ done
 # --- report --------------------------------------------------------------------------------
 
 cp "$ORIGIN/nginx.conf" "$RAW/nginx-origin.conf"
+cp "$RESULTS" "$RAW/results.tsv"
 RESULT_FILE=$OUT/results-$STAMP.txt
 {
     echo "Verge load benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), commit" \
@@ -490,8 +497,9 @@ RESULT_FILE=$OUT/results-$STAMP.txt
     fi
     echo "machine idle before the runs: ${IDLE}% (below 90%: other work skews the numbers)"
     echo "p99: wrk --latency (HTTP/1.1); nearest rank over h2load --log-file times (h2+tls)"
-    echo "cpu % / load % / other %: CPU time during the run of the server under test / of wrk" \
-        "or h2load / of anything else but the origin; 100 = one core"
+    echo "cpu %, load %, origin %, other %: CPU time during the run of the server under test,"
+    echo "  of wrk or h2load, of the origin and of anything else; 100 = one core;" \
+        "us/req: the server's CPU per request"
     echo
     "${REPORT[@]}" table "$RESULTS"
 } | tee "$RESULT_FILE"

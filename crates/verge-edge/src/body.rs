@@ -114,7 +114,7 @@ where
 
 /// Counts the data bytes that pass through a body, and runs a callback once when the body
 /// ends, fails or is dropped (the viewer went away).
-pub struct CountingBody<B> {
+pub struct CountingBody<B: http_body::Body> {
     inner: Pin<Box<B>>,
     counter: Arc<AtomicU64>,
     on_end: Option<Box<dyn FnOnce(BodyEnd) + Send>>,
@@ -131,7 +131,7 @@ pub enum BodyEnd {
     Aborted,
 }
 
-impl<B> CountingBody<B> {
+impl<B: http_body::Body> CountingBody<B> {
     /// Wraps `inner`, adding to `counter` as data passes.
     pub fn new(inner: B, counter: Arc<AtomicU64>) -> Self {
         CountingBody { inner: Box::pin(inner), counter, on_end: None }
@@ -150,9 +150,12 @@ impl<B> CountingBody<B> {
     }
 }
 
-impl<B> Drop for CountingBody<B> {
+impl<B: http_body::Body> Drop for CountingBody<B> {
     fn drop(&mut self) {
-        self.finish(BodyEnd::Aborted);
+        // A body with nothing left to send is complete even if never polled: hyper does not
+        // poll the body of a HEAD response or a 304.
+        let complete = self.on_end.is_some() && self.inner.is_end_stream();
+        self.finish(if complete { BodyEnd::Complete } else { BodyEnd::Aborted });
     }
 }
 
@@ -217,6 +220,15 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn dropped_empty_body_is_complete() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let body = CountingBody::new(empty(), Arc::new(AtomicU64::new(0)))
+            .on_end(move |end| tx.send(end).expect("receiver alive"));
+        drop(body);
+        assert_eq!(rx.recv().expect("called"), BodyEnd::Complete);
+    }
+
+    #[tokio::test]
     async fn dropped_body_reports_abort() {
         let (tx, rx) = std::sync::mpsc::channel();
         let body = CountingBody::new(full("x"), Arc::new(AtomicU64::new(0)))
@@ -243,7 +255,7 @@ mod tests {
     async fn stalled_body_times_out() {
         let (_tx, body) = http_body_util::channel::Channel::<Bytes, BoxError>::new(1);
         let body = TimeoutBody::new(body, Duration::from_secs(2), "origin response body");
-        let error = body.collect().await.err().expect("times out");
+        let error = body.collect().await.expect_err("times out");
         assert!(error.to_string().contains("origin response body"), "{error}");
     }
 }

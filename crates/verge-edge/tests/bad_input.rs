@@ -13,7 +13,11 @@ use support::{TestEdge, TestOrigin, distribution, h1, raw, request};
 
 /// An edge with one distribution for `site.test` that allows every method.
 async fn edge_with(origin: &TestOrigin, extra: &str) -> TestEdge {
-    TestEdge::start(&format!("{}{extra}", distribution("site", r#""site.test""#, origin.addr, ALL_METHODS))).await
+    TestEdge::start(&format!(
+        "{}{extra}",
+        distribution("site", r#""site.test""#, origin.addr, ALL_METHODS)
+    ))
+    .await
 }
 
 /// The status code of the first response in `text`.
@@ -31,7 +35,13 @@ fn responses(text: &str) -> usize {
 }
 
 async fn still_serves(edge: &TestEdge) {
-    let reply = h1(edge.http(), request("GET", "site.test", "/after").body(Full::<Bytes>::default()).expect("request")).await;
+    let reply = h1(
+        edge.http(),
+        request("GET", "site.test", "/after")
+            .body(Full::<Bytes>::default())
+            .expect("request"),
+    )
+    .await;
     assert_eq!(reply.status, 200, "the edge still answers");
 }
 
@@ -51,7 +61,12 @@ async fn malformed_request_lines_are_400() {
         b"GET / HTTP/1.1\r\nHost: site.test\r\n folded: header\r\n\r\n",
     ] {
         let (text, closed) = raw(edge.http(), line).await;
-        assert_eq!(status(&text), 400, "{:?} got {text:?}", String::from_utf8_lossy(line));
+        assert_eq!(
+            status(&text),
+            400,
+            "{:?} got {text:?}",
+            String::from_utf8_lossy(line)
+        );
         assert!(closed, "{:?}", String::from_utf8_lossy(line));
     }
     assert_eq!(origin.count(), 0);
@@ -64,21 +79,32 @@ async fn oversized_heads_are_431() {
     let edge = edge_with(&origin, "").await;
 
     // Just over the 20 KB default: parsed by hyper, refused by `admit`.
-    let head = format!("GET / HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\nX-Big: {}\r\n\r\n", "a".repeat(21 * 1024));
+    let head = format!(
+        "GET / HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(21 * 1024)
+    );
     let (text, _) = raw(edge.http(), head.as_bytes()).await;
     assert_eq!(status(&text), 431, "{text}");
     // Far over it: hyper's read buffer limit answers.
-    let head = format!("GET / HTTP/1.1\r\nHost: site.test\r\nX-Big: {}\r\n\r\n", "a".repeat(64 * 1024));
+    let head = format!(
+        "GET / HTTP/1.1\r\nHost: site.test\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(64 * 1024)
+    );
     let (text, closed) = raw(edge.http(), head.as_bytes()).await;
     assert_eq!(status(&text), 431, "{text}");
     assert!(closed);
     // Many small headers adding up.
-    let many: String = (0..90).map(|i| format!("X-H{i}: {}\r\n", "b".repeat(250))).collect();
+    let many: String = (0..90)
+        .map(|i| format!("X-H{i}: {}\r\n", "b".repeat(250)))
+        .collect();
     let head = format!("GET / HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n{many}\r\n");
     let (text, _) = raw(edge.http(), head.as_bytes()).await;
     assert_eq!(status(&text), 431, "{text}");
     // Just under the limit passes.
-    let head = format!("GET / HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\nX-Big: {}\r\n\r\n", "a".repeat(19 * 1024));
+    let head = format!(
+        "GET / HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(19 * 1024)
+    );
     let (text, _) = raw(edge.http(), head.as_bytes()).await;
     assert_eq!(status(&text), 200, "{text}");
     assert_eq!(origin.count(), 1);
@@ -89,12 +115,22 @@ async fn oversized_heads_are_431() {
         limits("max_header_bytes = 4096")
     ))
     .await;
-    let head = format!("GET / HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\nX-Big: {}\r\n\r\n", "a".repeat(8 * 1024));
+    let head = format!(
+        "GET / HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(8 * 1024)
+    );
     let (text, _) = raw(small.http(), head.as_bytes()).await;
     assert_eq!(status(&text), 431, "{text}");
-    let head = format!("GET / HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\nX-Big: {}\r\n\r\n", "a".repeat(5 * 1024));
+    let head = format!(
+        "GET / HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(5 * 1024)
+    );
     let (text, _) = raw(small.http(), head.as_bytes()).await;
-    assert_eq!(status(&text), 431, "over 4096 but within hyper's buffer: {text}");
+    assert_eq!(
+        status(&text),
+        431,
+        "over 4096 but within hyper's buffer: {text}"
+    );
     assert_eq!(origin.count(), 1);
     still_serves(&edge).await;
 }
@@ -106,11 +142,17 @@ async fn oversized_h2_headers_are_refused() {
     let mut viewer = H2Session::connect(edge.http()).await;
 
     let big = request("GET", "site.test", "/").header("x-big", "a".repeat(21 * 1024));
-    let reply = viewer.send(big.body(Full::default()).expect("request")).await.expect("answered");
+    let reply = viewer
+        .send(big.body(Full::default()).expect("request"))
+        .await
+        .expect("answered");
     assert_eq!(reply.status, 431);
     // Past HTTP/2's header list limit the stream is refused before the pipeline.
     let huge = request("GET", "site.test", "/").header("x-big", "a".repeat(64 * 1024));
-    if let Ok(reply) = viewer.send(huge.body(Full::default()).expect("request")).await {
+    if let Ok(reply) = viewer
+        .send(huge.body(Full::default()).expect("request"))
+        .await
+    {
         assert_eq!(reply.status, 431);
     }
     assert_eq!(origin.count(), 0);
@@ -142,7 +184,10 @@ async fn ambiguous_lengths_never_desync() {
 
 #[tokio::test]
 async fn content_length_with_transfer_encoding_cannot_smuggle() {
-    let origin = TestOrigin::start(|seen| support::respond(200, &[], format!("{} {}", seen.uri.path(), seen.body.len()))).await;
+    let origin = TestOrigin::start(|seen| {
+        support::respond(200, &[], format!("{} {}", seen.uri.path(), seen.body.len()))
+    })
+    .await;
     let edge = edge_with(&origin, "").await;
 
     // CL.TE and TE.CL: a front end trusting one header and a back end trusting the other
@@ -158,16 +203,35 @@ async fn content_length_with_transfer_encoding_cannot_smuggle() {
         "POST /second HTTP/1.1\r\nHost: site.test\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n{:x}\r\n{smuggled}\r\n0\r\n\r\n{smuggled}",
         smuggled.len()
     );
-    for (attack, answer) in [(cl_te, "/first 0".to_owned()), (te_cl, format!("/second {}", smuggled.len()))] {
+    for (attack, answer) in [
+        (cl_te, "/first 0".to_owned()),
+        (te_cl, format!("/second {}", smuggled.len())),
+    ] {
         let (text, closed) = raw(edge.http(), attack.as_bytes()).await;
         assert_eq!(responses(&text), 1, "one request, one response: {text}");
         assert_eq!(status(&text), 200, "{text}");
-        assert!(text.ends_with(&answer), "the chunked body is what counts: {text}");
+        assert!(
+            text.ends_with(&answer),
+            "the chunked body is what counts: {text}"
+        );
         assert!(closed, "the connection closes after the response");
     }
-    let paths: Vec<String> = origin.seen().iter().map(|seen| seen.uri.path().to_owned()).collect();
-    assert_eq!(paths, ["/first", "/second"], "nothing smuggled reached the origin");
-    assert!(origin.seen().iter().all(|seen| seen.header("content-length") != Some("4")));
+    let paths: Vec<String> = origin
+        .seen()
+        .iter()
+        .map(|seen| seen.uri.path().to_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        ["/first", "/second"],
+        "nothing smuggled reached the origin"
+    );
+    assert!(
+        origin
+            .seen()
+            .iter()
+            .all(|seen| seen.header("content-length") != Some("4"))
+    );
     still_serves(&edge).await;
 }
 
@@ -179,7 +243,11 @@ async fn http11_without_host_is_400() {
     let (text, closed) = raw(edge.http(), b"GET / HTTP/1.1\r\n\r\n").await;
     assert_eq!(status(&text), 400, "{text}");
     assert!(closed);
-    let (text, _) = raw(edge.http(), b"GET / HTTP/1.1\r\nHost: site.test\r\nHost: other.test\r\nConnection: close\r\n\r\n").await;
+    let (text, _) = raw(
+        edge.http(),
+        b"GET / HTTP/1.1\r\nHost: site.test\r\nHost: other.test\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert_eq!(status(&text), 400, "{text}");
     // HTTP/1.0 has no Host requirement; with no host there is no distribution.
     let (text, _) = raw(edge.http(), b"GET / HTTP/1.0\r\nConnection: close\r\n\r\n").await;
@@ -193,21 +261,35 @@ async fn malformed_chunked_body_is_the_viewers_fault() {
     let origin = TestOrigin::hello().await;
     let edge = edge_with(&origin, "").await;
 
-    for body in [&b"zz\r\nabc\r\n0\r\n\r\n"[..], b"3\r\nabcdef\r\n0\r\n\r\n", b"ffffffffffffffffff\r\n"] {
-        let mut head = b"POST /upload HTTP/1.1\r\nHost: site.test\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for body in [
+        &b"zz\r\nabc\r\n0\r\n\r\n"[..],
+        b"3\r\nabcdef\r\n0\r\n\r\n",
+        b"ffffffffffffffffff\r\n",
+    ] {
+        let mut head =
+            b"POST /upload HTTP/1.1\r\nHost: site.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+                .to_vec();
         head.extend_from_slice(body);
         let (text, closed) = raw(edge.http(), &head).await;
-        assert_eq!(status(&text), 400, "a broken request body is not a gateway error: {text}");
+        assert_eq!(
+            status(&text),
+            400,
+            "a broken request body is not a gateway error: {text}"
+        );
         assert!(text.contains("x-cache: Error from verge"), "{text}");
         assert!(closed);
     }
-    assert!(origin.seen().iter().all(|seen| !seen.body_complete), "no broken body looked complete to the origin");
+    assert!(
+        origin.seen().iter().all(|seen| !seen.body_complete),
+        "no broken body looked complete to the origin"
+    );
     still_serves(&edge).await;
 }
 
 #[tokio::test]
 async fn pipelined_requests_are_answered_in_order() {
-    let origin = TestOrigin::start(|seen| support::respond(200, &[], seen.uri.path().to_owned())).await;
+    let origin =
+        TestOrigin::start(|seen| support::respond(200, &[], seen.uri.path().to_owned())).await;
     let edge = edge_with(&origin, "").await;
     let pipelined = b"GET /one HTTP/1.1\r\nHost: site.test\r\n\r\nGET /two HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n";
     let (text, closed) = raw(edge.http(), pipelined).await;
@@ -239,12 +321,19 @@ async fn hostile_bytes_never_take_the_edge_down() {
         let (text, _) = raw(edge.http(), input).await;
         if !text.is_empty() {
             let code = status(&text);
-            assert!((400..600).contains(&code) || code == 200 || code == 421, "{code}: {text}");
+            assert!(
+                (400..600).contains(&code) || code == 200 || code == 421,
+                "{code}: {text}"
+            );
         }
     }
     // A valid HTTP/2 preface followed by garbage frames: the edge answers with its
     // SETTINGS and a GOAWAY, then closes.
-    let (_, closed) = raw(edge.http(), b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00garbage").await;
+    let (_, closed) = raw(
+        edge.http(),
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00garbage",
+    )
+    .await;
     assert!(closed);
     still_serves(&edge).await;
 }

@@ -29,7 +29,9 @@ async fn edge(origin: &TestOrigin, limit_lines: &str) -> TestEdge {
 }
 
 fn get(path: &str) -> http::Request<Full<Bytes>> {
-    request("GET", "site.test", path).body(Full::default()).expect("request")
+    request("GET", "site.test", path)
+        .body(Full::default())
+        .expect("request")
 }
 
 #[tokio::test]
@@ -38,7 +40,10 @@ async fn half_a_request_head_is_cut_off() {
     let edge = edge(&origin, "header_read_timeout = \"1s\"").await;
 
     let mut stream = TcpStream::connect(edge.http()).await.expect("connect");
-    stream.write_all(b"GET / HTTP/1.1\r\nHost: site.test\r\nX-Slow: ").await.expect("write");
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: site.test\r\nX-Slow: ")
+        .await
+        .expect("write");
     let (_, closed) = read_until_closed(&mut stream, WITHIN).await;
     assert!(closed, "a viewer that stalls mid-head is disconnected");
     assert_eq!(origin.count(), 0);
@@ -47,16 +52,30 @@ async fn half_a_request_head_is_cut_off() {
 #[tokio::test]
 async fn silent_connections_are_cut_off() {
     let origin = TestOrigin::hello().await;
-    let edge = edge(&origin, "header_read_timeout = \"1s\"\nidle_timeout = \"60s\"").await;
+    let edge = edge(
+        &origin,
+        "header_read_timeout = \"1s\"\nidle_timeout = \"60s\"",
+    )
+    .await;
 
     // Nothing at all, a partial HTTP/2 preface, and a TLS connection without a ClientHello.
     let mut silent = TcpStream::connect(edge.http()).await.expect("connect");
     let mut preface = TcpStream::connect(edge.http()).await.expect("connect");
-    preface.write_all(b"PRI * HTTP/2.0\r\n").await.expect("write");
+    preface
+        .write_all(b"PRI * HTTP/2.0\r\n")
+        .await
+        .expect("write");
     let mut tls = TcpStream::connect(edge.https()).await.expect("connect");
-    for (name, stream) in [("silent", &mut silent), ("partial preface", &mut preface), ("no ClientHello", &mut tls)] {
+    for (name, stream) in [
+        ("silent", &mut silent),
+        ("partial preface", &mut preface),
+        ("no ClientHello", &mut tls),
+    ] {
         let (_, closed) = read_until_closed(stream, WITHIN).await;
-        assert!(closed, "{name}: a connection that sends no request head is disconnected");
+        assert!(
+            closed,
+            "{name}: a connection that sends no request head is disconnected"
+        );
     }
 }
 
@@ -70,8 +89,14 @@ async fn idle_keep_alive_connections_are_closed() {
     let mut h2 = H2Session::connect(edge.http()).await;
     assert_eq!(h2.send(get("/")).await.expect("response").status, 200);
 
-    tokio::time::timeout(WITHIN, h1.connection).await.expect("the idle HTTP/1.1 connection is closed").ok();
-    tokio::time::timeout(WITHIN, &mut h2.connection).await.expect("the idle HTTP/2 connection is closed").ok();
+    tokio::time::timeout(WITHIN, h1.connection)
+        .await
+        .expect("the idle HTTP/1.1 connection is closed")
+        .ok();
+    tokio::time::timeout(WITHIN, &mut h2.connection)
+        .await
+        .expect("the idle HTTP/2 connection is closed")
+        .ok();
     assert!(h2.is_closed());
 }
 
@@ -83,9 +108,15 @@ async fn busy_connections_outlive_the_idle_timeout() {
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let (mut sender, body) = channel_body();
         tokio::spawn(async move {
-            sender.send_data(Bytes::from_static(b"slow ")).await.expect("send");
+            sender
+                .send_data(Bytes::from_static(b"slow "))
+                .await
+                .expect("send");
             tokio::time::sleep(Duration::from_millis(1500)).await;
-            sender.send_data(Bytes::from_static(b"answer")).await.expect("send");
+            sender
+                .send_data(Bytes::from_static(b"answer"))
+                .await
+                .expect("send");
         });
         respond_streamed(200, body)
     })
@@ -93,10 +124,19 @@ async fn busy_connections_outlive_the_idle_timeout() {
     let edge = edge(&origin, "idle_timeout = \"1s\"").await;
 
     let mut h1 = H1Session::connect(edge.http()).await;
-    let reply = h1.send(get("/")).await.expect("the in-flight request is not cut");
-    assert_eq!((reply.status.as_u16(), reply.text().as_str()), (200, "slow answer"));
+    let reply = h1
+        .send(get("/"))
+        .await
+        .expect("the in-flight request is not cut");
+    assert_eq!(
+        (reply.status.as_u16(), reply.text().as_str()),
+        (200, "slow answer")
+    );
     let mut h2 = H2Session::connect(edge.http()).await;
-    let reply = h2.send(get("/")).await.expect("the in-flight stream is not cut");
+    let reply = h2
+        .send(get("/"))
+        .await
+        .expect("the in-flight stream is not cut");
     assert_eq!(reply.text(), "slow answer");
 }
 
@@ -112,9 +152,13 @@ async fn cancelled_streams_do_not_keep_a_connection_busy() {
     let edge = edge(&origin, "idle_timeout = \"1s\"").await;
 
     let mut h2 = H2Session::connect(edge.http()).await;
-    let abandoned = tokio::time::timeout(Duration::from_millis(300), h2.send_head(get("/never"))).await;
+    let abandoned =
+        tokio::time::timeout(Duration::from_millis(300), h2.send_head(get("/never"))).await;
     assert!(abandoned.is_err(), "the origin holds the answer");
-    tokio::time::timeout(WITHIN, &mut h2.connection).await.expect("the idle HTTP/2 connection is closed").ok();
+    tokio::time::timeout(WITHIN, &mut h2.connection)
+        .await
+        .expect("the idle HTTP/2 connection is closed")
+        .ok();
 }
 
 #[tokio::test]
@@ -124,31 +168,57 @@ async fn stalled_request_body_fails_the_request() {
 
     let mut stream = TcpStream::connect(edge.http()).await.expect("connect");
     stream
-        .write_all(b"POST /upload HTTP/1.1\r\nHost: site.test\r\nContent-Length: 100\r\n\r\nonly ten b")
+        .write_all(
+            b"POST /upload HTTP/1.1\r\nHost: site.test\r\nContent-Length: 100\r\n\r\nonly ten b",
+        )
         .await
         .expect("write");
     let (answer, closed) = read_until_closed(&mut stream, WITHIN).await;
     let answer = String::from_utf8_lossy(&answer);
-    assert!(answer.starts_with("HTTP/1.1 400 ") || answer.starts_with("HTTP/1.1 408 "), "the viewer is told: {answer}");
-    assert!(closed, "the connection cannot be reused after a broken body");
-    assert!(origin.seen().iter().all(|seen| !seen.body_complete), "the origin never got a complete body");
+    assert!(
+        answer.starts_with("HTTP/1.1 400 ") || answer.starts_with("HTTP/1.1 408 "),
+        "the viewer is told: {answer}"
+    );
+    assert!(
+        closed,
+        "the connection cannot be reused after a broken body"
+    );
+    assert!(
+        origin.seen().iter().all(|seen| !seen.body_complete),
+        "the origin never got a complete body"
+    );
 
     // HTTP/2: the stream fails, the connection stays usable.
     let stream = TcpStream::connect(edge.http()).await.expect("connect");
-    let (mut sender, connection) =
-        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), hyper_util::rt::TokioIo::new(stream))
-            .await
-            .expect("h2 handshake");
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .expect("h2 handshake");
     tokio::spawn(connection);
     let (mut body_sender, body) = channel_body();
-    let request = http::Request::post("http://site.test/upload").header("content-length", "100").body(body).expect("request");
-    body_sender.send_data(Bytes::from_static(b"only ten b")).await.expect("send");
-    let response = tokio::time::timeout(WITHIN, sender.send_request(request)).await.expect("the stream is answered");
+    let request = http::Request::post("http://site.test/upload")
+        .header("content-length", "100")
+        .body(body)
+        .expect("request");
+    body_sender
+        .send_data(Bytes::from_static(b"only ten b"))
+        .await
+        .expect("send");
+    let response = tokio::time::timeout(WITHIN, sender.send_request(request))
+        .await
+        .expect("the stream is answered");
     let status = response.expect("a response, not a reset").status();
     assert!(status == 400 || status == 408, "{status}");
     drop(body_sender);
 
-    let next = http::Request::get("http://site.test/").body(Full::default().map_err(|never| match never {}).boxed()).expect("request");
-    let reply = sender.send_request(next).await.expect("the connection still serves");
+    let next = http::Request::get("http://site.test/")
+        .body(Full::default().map_err(|never| match never {}).boxed())
+        .expect("request");
+    let reply = sender
+        .send_request(next)
+        .await
+        .expect("the connection still serves");
     assert_eq!(reply.status(), 200);
 }

@@ -41,10 +41,12 @@ pub async fn fetch(
         let Some(client) = clients.get(index) else { continue };
         let is_last = position + 1 == candidates.len() || !may_fail_over;
         let result = attempts(client, body, &build).await;
-        let retry_elsewhere = match &result {
-            Ok(response) => codes.contains(&response.response.status().as_u16()),
-            Err(_) => body.available() || body_less(method),
-        };
+        // A body the failed attempt started reading cannot be sent again.
+        let retry_elsewhere = body.available()
+            && match &result {
+                Ok(response) => codes.contains(&response.response.status().as_u16()),
+                Err(_) => true,
+            };
         let outcome = FetchOutcome { result, origin: index, failed_over: position > 0 };
         if is_last || !retry_elsewhere {
             return outcome;
@@ -61,10 +63,6 @@ pub async fn fetch(
         origin: 0,
         failed_over: false,
     })
-}
-
-fn body_less(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
 /// Up to the origin's connection attempts; only connection failures are retried.

@@ -37,7 +37,7 @@ impl ReplayableBody {
         if self.end_stream {
             return crate::body::empty();
         }
-        crate::body::boxed(Attempt { slot: self.slot.clone(), taken: None, hint: self.hint.clone() })
+        crate::body::boxed(Attempt { slot: self.slot.clone(), taken: None, hint: self.hint })
     }
 }
 
@@ -69,6 +69,6 @@ impl HttpBody for Attempt {
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.hint.clone()
+        self.hint
     }
 }

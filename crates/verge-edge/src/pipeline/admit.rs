@@ -1,6 +1,9 @@
 //! `admit`: protocol checks before routing. Request heads over the size limit get 431;
 //! ambiguous framing (RFC 9112 §6.3: Content-Length with Transfer-Encoding, differing
 //! Content-Length values) gets 400 and the connection closed, so nothing can desync.
+//! For HTTP/1.1, hyper settles framing before this runs: it refuses differing lengths with
+//! 400 itself, and for Content-Length with Transfer-Encoding drops the length, decodes the
+//! chunked body and closes the connection after the response (also allowed by §6.3).
 
 use http::request::Parts;
 use http::{Version, header};

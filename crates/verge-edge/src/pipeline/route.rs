@@ -46,6 +46,8 @@ pub fn route(
         .position(|b| b.pattern.matches(path))
         .unwrap_or(last);
     let behavior = &distribution.behaviors[index];
+    // Edge-made refusals below still get the behavior's response headers policy.
+    ctx.behavior = Some(index);
 
     if !ctx.conn.https() {
         match behavior.viewer_protocol_policy {

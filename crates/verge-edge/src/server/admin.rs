@@ -17,7 +17,15 @@ use crate::body::{Body, full};
 /// Serves the admin API until the edge is dropped.
 pub async fn serve(listener: TcpListener, edge: Weak<Edge>) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                // Out of file descriptors and similar: back off instead of spinning.
+                tracing::warn!(%error, "Admin accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
         let edge = edge.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {

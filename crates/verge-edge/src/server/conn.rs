@@ -66,17 +66,14 @@ pub async fn serve<I>(
     let service = service_fn(move |request| {
         let state = state.clone();
         let info = info.clone();
-        let in_flight = in_flight.clone();
+        let request_guard = InFlight::start(in_flight.clone());
         async move {
-            in_flight.requests.fetch_add(1, Ordering::AcqRel);
-            in_flight.served.store(true, Ordering::Release);
             let response = pipeline::handle(state, info, request).await;
-            let done = in_flight.clone();
+            // The request stays in flight until its body ends, or until hyper drops it
+            // (an HTTP/2 stream the viewer reset before the response was ready).
+            let sent = request_guard.activity.sent.clone();
             let response = response.map(|body| {
-                boxed(CountingBody::new(body, done.sent.clone()).on_end(move |_| {
-                    done.requests.fetch_sub(1, Ordering::AcqRel);
-                    done.touch();
-                }))
+                boxed(CountingBody::new(body, sent).on_end(move |_| drop(request_guard)))
             });
             Ok::<_, Infallible>(response)
         }
@@ -150,6 +147,26 @@ impl Activity {
 
     fn until_idle(&self, timeout: Duration) -> Duration {
         timeout.saturating_sub(self.idle_for()).max(Duration::from_millis(100))
+    }
+}
+
+/// Counts one request as in flight on its connection until dropped.
+struct InFlight {
+    activity: Arc<Activity>,
+}
+
+impl InFlight {
+    fn start(activity: Arc<Activity>) -> Self {
+        activity.requests.fetch_add(1, Ordering::AcqRel);
+        activity.served.store(true, Ordering::Release);
+        InFlight { activity }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.activity.requests.fetch_sub(1, Ordering::AcqRel);
+        self.activity.touch();
     }
 }
 

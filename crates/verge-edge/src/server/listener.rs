@@ -66,9 +66,10 @@ impl AcceptLoop {
         let mut draining = self.drain.subscribe();
         let name: &'static str = if self.tls.is_some() { "https" } else { "http" };
         loop {
+            // `wait_for` also sees a drain that started before this loop first ran.
             let accepted = tokio::select! {
                 accepted = self.listener.accept() => accepted,
-                _ = draining.changed() => return,
+                _ = draining.wait_for(|draining| *draining) => return,
             };
             let (stream, peer) = match accepted {
                 Ok(accepted) => accepted,

@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 
 /// Every method CloudFront forwards, as extra default-behavior fields.
-pub const ALL_METHODS: &str = r#", allowed_methods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]"#;
+pub const ALL_METHODS: &str =
+    r#", allowed_methods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]"#;
 
 /// The `[[distributions]]` table: id, domains and a default behavior targeting `target`,
 /// with `behavior` appended to the inline table. Origins and groups follow it.
@@ -39,7 +40,11 @@ protocol_policy = "http-only"
 /// One `[[distributions.origin_groups]]` table; `codes` is a TOML array or empty for the
 /// default failover status codes.
 pub fn origin_group(id: &str, primary: &str, secondary: &str, codes: &str) -> String {
-    let codes = if codes.is_empty() { String::new() } else { format!("failover_status_codes = {codes}\n") };
+    let codes = if codes.is_empty() {
+        String::new()
+    } else {
+        format!("failover_status_codes = {codes}\n")
+    };
     format!(
         r#"
 [[distributions.origin_groups]]

@@ -70,11 +70,14 @@ impl RawH2 {
             block.push(value.len() as u8);
             block.extend_from_slice(value.as_bytes());
         }
-        self.write_frame(HEADERS, END_STREAM | END_HEADERS, stream, &block).await;
+        self.write_frame(HEADERS, END_STREAM | END_HEADERS, stream, &block)
+            .await;
     }
 
     async fn write_frame(&mut self, kind: u8, flags: u8, stream: u32, payload: &[u8]) {
-        let length = u32::try_from(payload.len()).expect("small frame").to_be_bytes();
+        let length = u32::try_from(payload.len())
+            .expect("small frame")
+            .to_be_bytes();
         let mut frame = vec![length[1], length[2], length[3], kind, flags];
         frame.extend_from_slice(&stream.to_be_bytes());
         frame.extend_from_slice(payload);
@@ -86,10 +89,16 @@ impl RawH2 {
     /// PING frames are acknowledged on the way and returned too.
     pub async fn next(&mut self, limit: Duration) -> Option<Frame> {
         let mut head = [0u8; 9];
-        tokio::time::timeout(limit, self.stream.read_exact(&mut head)).await.ok()?.ok()?;
+        tokio::time::timeout(limit, self.stream.read_exact(&mut head))
+            .await
+            .ok()?
+            .ok()?;
         let length = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
         let mut payload = vec![0u8; length];
-        tokio::time::timeout(limit, self.stream.read_exact(&mut payload)).await.ok()?.ok()?;
+        tokio::time::timeout(limit, self.stream.read_exact(&mut payload))
+            .await
+            .ok()?
+            .ok()?;
         let frame = Frame {
             kind: head[3],
             flags: head[4],
@@ -107,7 +116,11 @@ impl RawH2 {
     }
 
     /// Reads frames until `wanted` matches one (returned) or the connection closes.
-    pub async fn until(&mut self, limit: Duration, mut wanted: impl FnMut(&Frame) -> bool) -> Option<Frame> {
+    pub async fn until(
+        &mut self,
+        limit: Duration,
+        mut wanted: impl FnMut(&Frame) -> bool,
+    ) -> Option<Frame> {
         while let Some(frame) = self.next(limit).await {
             if wanted(&frame) {
                 return Some(frame);

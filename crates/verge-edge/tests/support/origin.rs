@@ -121,7 +121,14 @@ impl TestOrigin {
                             let collected = body.collect().await.map(|b| b.to_bytes());
                             let body_complete = collected.is_ok();
                             let body = collected.unwrap_or_default();
-                            let seen = Seen { method: parts.method, uri: parts.uri, version: parts.version, headers: parts.headers, body, body_complete };
+                            let seen = Seen {
+                                method: parts.method,
+                                uri: parts.uri,
+                                version: parts.version,
+                                headers: parts.headers,
+                                body,
+                                body_complete,
+                            };
                             record.lock().expect("lock").push(seen.clone());
                             Ok::<_, Infallible>(handler(seen).await)
                         }

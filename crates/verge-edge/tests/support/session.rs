@@ -22,7 +22,14 @@ use super::Reply;
 pub async fn collect(response: Response<Incoming>) -> Result<Reply, hyper::Error> {
     let (parts, body) = response.into_parts();
     let body = body.collect().await?.to_bytes();
-    Ok(Reply { status: parts.status, version: parts.version, headers: parts.headers, body, peer_certificate: None, tls: None })
+    Ok(Reply {
+        status: parts.status,
+        version: parts.version,
+        headers: parts.headers,
+        body,
+        peer_certificate: None,
+        tls: None,
+    })
 }
 
 /// One HTTP/1.1 keep-alive connection.
@@ -36,12 +43,20 @@ impl H1Session {
     /// Connects to `addr`.
     pub async fn connect(addr: SocketAddr) -> H1Session {
         let stream = TcpStream::connect(addr).await.expect("connect");
-        let (sender, connection) = http1::handshake(TokioIo::new(stream)).await.expect("handshake");
-        H1Session { sender, connection: tokio::spawn(connection) }
+        let (sender, connection) = http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("handshake");
+        H1Session {
+            sender,
+            connection: tokio::spawn(connection),
+        }
     }
 
     /// Sends a request and returns the response head; the body streams.
-    pub async fn send_head(&mut self, request: Request<Full<Bytes>>) -> Result<Response<Incoming>, hyper::Error> {
+    pub async fn send_head(
+        &mut self,
+        request: Request<Full<Bytes>>,
+    ) -> Result<Response<Incoming>, hyper::Error> {
         self.sender.ready().await?;
         self.sender.send_request(request).await
     }
@@ -65,19 +80,32 @@ impl H2Session {
     /// Connects to `addr`.
     pub async fn connect(addr: SocketAddr) -> H2Session {
         let stream = TcpStream::connect(addr).await.expect("connect");
-        let (sender, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await.expect("h2 handshake");
-        H2Session { sender, addr, connection: tokio::spawn(connection) }
+        let (sender, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .expect("h2 handshake");
+        H2Session {
+            sender,
+            addr,
+            connection: tokio::spawn(connection),
+        }
     }
 
     /// Sends a request (the Host header becomes the authority) and returns the response
     /// head; the body streams.
-    pub async fn send_head(&mut self, mut request: Request<Full<Bytes>>) -> Result<Response<Incoming>, hyper::Error> {
+    pub async fn send_head(
+        &mut self,
+        mut request: Request<Full<Bytes>>,
+    ) -> Result<Response<Incoming>, hyper::Error> {
         let host = request
             .headers_mut()
             .remove("host")
             .and_then(|v| v.to_str().ok().map(str::to_owned))
             .unwrap_or_else(|| self.addr.to_string());
-        let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
+        let path = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
         *request.uri_mut() = format!("http://{host}{path}").parse().expect("uri");
         self.sender.ready().await?;
         self.sender.send_request(request).await
@@ -111,7 +139,12 @@ pub async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (Vec<
 
 /// One request to the admin API.
 pub async fn admin(addr: SocketAddr, method: &str, path: &str) -> Reply {
-    let request = Request::builder().method(method).uri(path).header("host", "admin").body(Full::default()).expect("request");
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "admin")
+        .body(Full::default())
+        .expect("request");
     super::h1(addr, request).await
 }
 
