@@ -12,7 +12,7 @@ use super::ProxyError;
 
 /// Checks one request head.
 pub fn admit(parts: &Parts, max_header_bytes: usize) -> Result<(), ProxyError> {
-    let mut size = parts.method.as_str().len() + parts.uri.to_string().len() + 12;
+    let mut size = parts.method.as_str().len() + super::log::uri_len(parts) as usize + 12;
     for (name, value) in &parts.headers {
         size += name.as_str().len() + value.len() + 4;
     }

@@ -21,9 +21,48 @@ pub fn log(state: &Arc<EdgeState>, snapshot: &Snapshot, ctx: RequestContext, par
     state.metrics.observe_time_to_first_byte(&distribution, time_to_first_byte.as_secs_f64());
 
     let header_bytes = head_size(head.status.as_u16(), &head.headers);
+    let request_head = head_size(0, &parts.headers) + uri_len(parts);
     let status = head.status.as_u16();
+    let result_type = ctx.result.as_str();
+    // The record costs a few allocations; build it only when someone reads it.
+    let mut record = state
+        .access_log
+        .is_enabled()
+        .then(|| record(snapshot, &ctx, parts, &head, &distribution, time_to_first_byte));
+
+    let sent = Arc::new(AtomicU64::new(0));
+    let state = state.clone();
+    let bytes_in = ctx.bytes_in.clone();
+    let started = ctx.started;
+    let counter = sent.clone();
+    let body = CountingBody::new(body, counter).on_end(move |end| {
+        let sc_bytes = sent.load(Ordering::Relaxed) + header_bytes;
+        let cs_bytes = bytes_in.load(Ordering::Relaxed) + request_head;
+        state.metrics.record_request(&distribution, status, result_type, cs_bytes, sc_bytes);
+        if let Some(mut record) = record.take() {
+            record.sc_bytes = sc_bytes;
+            record.cs_bytes = cs_bytes;
+            record.time_taken = started.elapsed();
+            if end == BodyEnd::Aborted && record.detailed_result_type == record.result_type {
+                record.detailed_result_type = "ClientCommError".to_owned();
+            }
+            state.access_log.log(record);
+        }
+    });
+    Response::from_parts(head, boxed(body))
+}
+
+/// The access log record of a request whose response head is ready.
+fn record(
+    snapshot: &Snapshot,
+    ctx: &RequestContext,
+    parts: &Parts,
+    head: &http::response::Parts,
+    distribution: &str,
+    time_to_first_byte: std::time::Duration,
+) -> AccessLogRecord {
     let header = |map: &HeaderMap, name: header::HeaderName| map.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let mut record = AccessLogRecord {
+    AccessLogRecord {
         timestamp: ctx.started_at,
         edge_location: snapshot.config.node.pop.clone(),
         sc_bytes: 0,
@@ -35,7 +74,7 @@ pub fn log(state: &Arc<EdgeState>, snapshot: &Snapshot, ctx: RequestContext, par
             _ => super::viewer_host(parts).to_owned(),
         },
         uri_stem: parts.uri.path().to_owned(),
-        status,
+        status: head.status.as_u16(),
         referer: header(&parts.headers, header::REFERER),
         user_agent: header(&parts.headers, header::USER_AGENT),
         query: parts.uri.query().map(str::to_owned),
@@ -62,29 +101,18 @@ pub fn log(state: &Arc<EdgeState>, snapshot: &Snapshot, ctx: RequestContext, par
         content_length: header(&head.headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
         range_start: None,
         range_end: None,
-        distribution_id: distribution.clone(),
-    };
-    let request_head = head_size(0, &parts.headers) + parts.uri.to_string().len() as u64;
+        distribution_id: distribution.to_owned(),
+    }
+}
 
-    let sent = Arc::new(AtomicU64::new(0));
-    let state = state.clone();
-    let bytes_in = ctx.bytes_in.clone();
-    let started = ctx.started;
-    let counter = sent.clone();
-    let body = CountingBody::new(body, counter).on_end(move |end| {
-        let body_bytes = sent.load(Ordering::Relaxed);
-        record.sc_bytes = body_bytes + header_bytes;
-        record.cs_bytes = bytes_in.load(Ordering::Relaxed) + request_head;
-        record.time_taken = started.elapsed();
-        if end == BodyEnd::Aborted && record.detailed_result_type == record.result_type {
-            record.detailed_result_type = "ClientCommError".to_owned();
-        }
-        state.metrics.record_request(&record.distribution_id, status, &record.result_type, record.cs_bytes, record.sc_bytes);
-        if state.access_log.is_enabled() {
-            state.access_log.log(record);
-        }
-    });
-    Response::from_parts(head, boxed(body))
+/// Length of the request target as sent, without formatting it.
+pub(crate) fn uri_len(parts: &Parts) -> u64 {
+    let uri = &parts.uri;
+    let mut len = uri.path_and_query().map_or(1, |pq| pq.as_str().len());
+    if let Some(authority) = uri.authority() {
+        len += authority.as_str().len() + uri.scheme_str().map_or(0, |s| s.len() + 3);
+    }
+    len as u64
 }
 
 fn head_size(status: u16, headers: &HeaderMap) -> u64 {
