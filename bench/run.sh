@@ -176,8 +176,8 @@ stop() {
     SERVER_PIDS=("${kept[@]}")
 }
 
-# Prints N ports that were free a moment ago. The kernel does not hand out a port again right
-# away, so the short window before our servers bind them rarely matters.
+# Prints N ports that were free a moment ago. Another program could take one before our server
+# binds it; that server then fails its readiness check, which says so.
 free_ports() {
     python3 - "$1" <<'EOF'
 import socket, sys
@@ -238,7 +238,9 @@ nginx_http_common() {
 EOF
 }
 
-run_nginx() { # prefix dir, pin array name... ; starts nginx on $1/nginx.conf
+# Checks and starts the nginx configured in $1/nginx.conf, under the command words that follow
+# (a taskset prefix, or none).
+run_nginx() {
     nginx -t -q -p "$1" -e "$1/error.log" -c "$1/nginx.conf" ||
         die "nginx rejected $1/nginx.conf"
     start "$1/stdout.log" "${@:2}" nginx -p "$1" -e "$1/error.log" -c "$1/nginx.conf"
@@ -389,7 +391,8 @@ bench_verge() {
         $VERGE_ARGS
     local pid=$STARTED
     if ! wait_ready "http://127.0.0.1:$http_port/1k.txt" "$pid"; then
-        log "verge did not answer within ${READY_TIMEOUT}s; its log ($RAW/verge.log) ends with:"
+        log "verge exited or did not answer within ${READY_TIMEOUT}s;" \
+            "its log ($RAW/verge.log) ends with:"
         tail -n 20 "$RAW/verge.log" >&2 || true
         stop "$pid"
         skip_all verge "did not start, see verge.log"
