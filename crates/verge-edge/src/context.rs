@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Instant, SystemTime};
 
 use verge_config::CompiledDistribution;
@@ -21,10 +21,12 @@ pub struct TlsInfo {
     pub handshake: &'static str,
     /// The SNI the viewer sent.
     pub server_name: Option<String>,
+    /// The protocol chosen by ALPN (`h2` or `http/1.1`), if the viewer offered one.
+    pub alpn: Option<&'static str>,
 }
 
 /// One viewer connection.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ConnInfo {
     /// The viewer's address.
     pub peer: SocketAddr,
@@ -34,9 +36,29 @@ pub struct ConnInfo {
     pub listener: &'static str,
     /// TLS facts, for HTTPS connections.
     pub tls: Option<TlsInfo>,
+    /// Set when an HTTP/1 request head on this connection carried both Content-Length and
+    /// Transfer-Encoding (hyper keeps only the latter, so the pipeline cannot see it).
+    pub ambiguous_framing: AtomicBool,
 }
 
 impl ConnInfo {
+    /// A connection from `peer` to `local` on the listener named `listener`.
+    pub fn new(
+        peer: SocketAddr,
+        local: SocketAddr,
+        listener: &'static str,
+        tls: Option<TlsInfo>,
+    ) -> Self {
+        let ambiguous_framing = AtomicBool::new(false);
+        ConnInfo { peer, local, listener, tls, ambiguous_framing }
+    }
+
+    /// Whether a request head on this connection had ambiguous framing; every request
+    /// admitted after that is refused and the connection closed.
+    pub fn framing_ambiguous(&self) -> bool {
+        self.ambiguous_framing.load(Ordering::Acquire)
+    }
+
     /// Whether the viewer connected over TLS.
     pub fn https(&self) -> bool {
         self.tls.is_some()

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use rustls::ServerConfig;
 use verge_config::model::TlsVersion;
 use verge_config::{Config, Routes};
+use verge_telemetry::{DistributionMetrics, Metrics};
 
 use crate::error::EdgeError;
 use crate::geo::GeoDb;
@@ -24,6 +25,8 @@ pub struct Snapshot {
     pub routes: Routes,
     /// Pooled origin clients, by distribution id, in the distribution's origin order.
     pub origins: HashMap<String, Vec<Arc<OriginClient>>>,
+    /// Metric handles, by distribution id.
+    pub distribution_metrics: HashMap<String, Arc<DistributionMetrics>>,
     /// Geo databases.
     pub geo: Arc<GeoDb>,
     /// The SNI certificate resolver.
@@ -39,12 +42,17 @@ impl Snapshot {
         config: Config,
         data_dir: Option<&PathBuf>,
         previous: Option<&Snapshot>,
+        metrics: &Arc<Metrics>,
     ) -> Result<Snapshot, EdgeError> {
         let provider = tls::provider();
         let routes = verge_config::compile(&config);
 
         let mut origins = HashMap::new();
+        let mut distribution_metrics = HashMap::new();
         for distribution in &routes.distributions {
+            let names: Vec<&str> = distribution.origins.iter().map(|o| o.id.as_str()).collect();
+            let handles = DistributionMetrics::new(metrics.clone(), &distribution.id, &names);
+            distribution_metrics.insert(distribution.id.clone(), Arc::new(handles));
             let old = previous.and_then(|p| p.origins.get(&distribution.id));
             let mut clients = Vec::with_capacity(distribution.origins.len());
             for origin in &distribution.origins {
@@ -83,6 +91,7 @@ impl Snapshot {
             config: Arc::new(config),
             routes,
             origins,
+            distribution_metrics,
             geo: Arc::new(geo),
             certificates: resolver,
             tls12,

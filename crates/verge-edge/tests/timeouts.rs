@@ -1,6 +1,7 @@
-//! Viewer-side timeouts: a request head that never completes, a connection that never sends
-//! anything, an idle keep-alive connection, and a request body that stalls. Each uses the
-//! smallest value the configuration allows and asserts the outcome, never the timing.
+//! Viewer-side timeouts: a request head that never completes (first on a connection or
+//! later on a kept-alive one), a connection that never sends anything, an idle keep-alive
+//! connection, and a request body that stalls. Each uses the smallest value the
+//! configuration allows and asserts the outcome with generous bounds, never the timing.
 
 mod support;
 
@@ -47,6 +48,64 @@ async fn half_a_request_head_is_cut_off() {
     let (_, closed) = read_until_closed(&mut stream, WITHIN).await;
     assert!(closed, "a viewer that stalls mid-head is disconnected");
     assert_eq!(origin.count(), 0);
+}
+
+#[tokio::test]
+async fn slow_heads_on_a_kept_alive_connection_are_cut_off() {
+    let origin = TestOrigin::hello().await;
+    let edge = edge(
+        &origin,
+        "header_read_timeout = \"1s\"\nidle_timeout = \"60s\"",
+    )
+    .await;
+
+    // A first request is served; the next head trickles in a byte every 200 ms, so the
+    // connection is never idle and the head never completes.
+    let stream = TcpStream::connect(edge.http()).await.expect("connect");
+    let (mut reader, mut writer) = stream.into_split();
+    writer
+        .write_all(b"GET /first HTTP/1.1\r\nHost: site.test\r\n\r\nGET /second HTTP/1.1\r\n")
+        .await
+        .expect("write");
+    let trickle = tokio::spawn(async move {
+        for byte in b"X-Slow: ".iter().cycle().take(100) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if writer.write_all(&[*byte]).await.is_err() {
+                return;
+            }
+        }
+    });
+    let (answer, closed) = read_until_closed(&mut reader, WITHIN).await;
+    trickle.abort();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(closed, "a head trickling in is cut at the header read timeout");
+    assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{answer}");
+    assert!(answer.starts_with("HTTP/1.1 200 "), "the first request was served: {answer}");
+    assert_eq!(origin.count(), 1);
+}
+
+#[tokio::test]
+async fn idle_keep_alive_outlives_the_header_timeout() {
+    let origin = TestOrigin::hello().await;
+    let edge = edge(
+        &origin,
+        "header_read_timeout = \"1s\"\nidle_timeout = \"3s\"",
+    )
+    .await;
+
+    let mut h1 = H1Session::connect(edge.http()).await;
+    assert_eq!(h1.send(get("/")).await.expect("response").status, 200);
+    let early = tokio::time::timeout(Duration::from_millis(1500), &mut h1.connection).await;
+    assert!(early.is_err(), "open past the header read timeout while idle: {early:?}");
+    assert_eq!(
+        h1.send(get("/again")).await.expect("still usable").status,
+        200
+    );
+    tokio::time::timeout(Duration::from_secs(10), h1.connection)
+        .await
+        .expect("closed at the idle timeout")
+        .ok();
+    assert_eq!(origin.count(), 2);
 }
 
 #[tokio::test]

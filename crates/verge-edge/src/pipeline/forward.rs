@@ -85,14 +85,20 @@ async fn forward_as(
 
     let origin_id = clients.get(outcome.origin).map_or("-", |c| c.origin.id.as_str());
     ctx.origin = Some(origin_id.to_owned());
-    let metrics = &state.metrics;
+    let handles = snapshot.distribution_metrics.get(&distribution.id);
+    let count = |outcome_label: &str| match handles {
+        Some(handles) => handles.origin_request(outcome.origin, outcome_label),
+        None => state.metrics.origin_request(&distribution.id, origin_id, outcome_label),
+    };
     if outcome.failed_over {
-        metrics.origin_request(&distribution.id, origin_id, "failover");
+        count("failover");
     }
     match outcome.result {
         Ok(origin_response) => {
-            metrics.origin_request(&distribution.id, origin_id, "ok");
-            metrics.observe_origin_latency(&distribution.id, origin_id, origin_response.latency.as_secs_f64());
+            count("ok");
+            if let Some(handles) = handles {
+                handles.observe_origin_latency(outcome.origin, origin_response.latency.as_secs_f64());
+            }
             ctx.origin_latency = Some(origin_response.latency);
             let mut response = origin_response.response;
             remove_hop_by_hop(response.headers_mut());
@@ -100,16 +106,15 @@ async fn forward_as(
         }
         Err(error) if viewer_failed.load(Ordering::Relaxed) => {
             tracing::debug!(distribution = %distribution.id, %error, "Viewer request body failed");
-            metrics.origin_request(&distribution.id, origin_id, "viewer_body_error");
+            count("viewer_body_error");
             Err(ProxyError::BadRequest("the request body was incomplete or malformed"))
         }
         Err(error) => {
-            let outcome = match &error {
+            count(match &error {
                 OriginError::Connect { .. } => "connect_error",
                 OriginError::Timeout { .. } => "timeout",
                 OriginError::Protocol { .. } => "protocol_error",
-            };
-            metrics.origin_request(&distribution.id, origin_id, outcome);
+            });
             Err(ProxyError::Origin(error))
         }
     }

@@ -18,7 +18,11 @@ pub fn log(state: &Arc<EdgeState>, snapshot: &Snapshot, ctx: RequestContext, par
     let (head, body) = response.into_parts();
     let time_to_first_byte = ctx.started.elapsed();
     let distribution = ctx.distribution_id().to_owned();
-    state.metrics.observe_time_to_first_byte(&distribution, time_to_first_byte.as_secs_f64());
+    let handles = snapshot.distribution_metrics.get(&distribution).cloned();
+    match &handles {
+        Some(handles) => handles.observe_time_to_first_byte(time_to_first_byte.as_secs_f64()),
+        None => state.metrics.observe_time_to_first_byte(&distribution, time_to_first_byte.as_secs_f64()),
+    }
 
     let header_bytes = head_size(head.status.as_u16(), &head.headers);
     let request_head = head_size(0, &parts.headers) + uri_len(parts);
@@ -38,7 +42,10 @@ pub fn log(state: &Arc<EdgeState>, snapshot: &Snapshot, ctx: RequestContext, par
     let body = CountingBody::new(body, counter).on_end(move |end| {
         let sc_bytes = sent.load(Ordering::Relaxed) + header_bytes;
         let cs_bytes = bytes_in.load(Ordering::Relaxed) + request_head;
-        state.metrics.record_request(&distribution, status, result_type, cs_bytes, sc_bytes);
+        match &handles {
+            Some(handles) => handles.record_request(status, result_type, cs_bytes, sc_bytes),
+            None => state.metrics.record_request(&distribution, status, result_type, cs_bytes, sc_bytes),
+        }
         if let Some(mut record) = record.take() {
             record.sc_bytes = sc_bytes;
             record.cs_bytes = cs_bytes;

@@ -57,7 +57,7 @@ async fn proxy(
     parts: &Parts,
     body: Body,
 ) -> Result<Response<Body>, ProxyError> {
-    admit(parts, snapshot.config.limits.max_header_bytes)?;
+    admit(parts, &ctx.conn, snapshot.config.limits.max_header_bytes)?;
     if has_looped(&parts.headers, &snapshot.config.node.pop) {
         return Err(ProxyError::Loop);
     }

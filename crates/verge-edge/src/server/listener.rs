@@ -54,10 +54,8 @@ pub struct AcceptLoop {
     pub builder: Arc<auto::Builder<TokioExecutor>>,
     /// Drain signal.
     pub drain: Arc<Drain>,
-    /// Time allowed for the TLS handshake, and then for the first request head.
-    pub header_timeout: Duration,
-    /// Idle keep-alive timeout.
-    pub idle_timeout: Duration,
+    /// Timeouts and head size; the header timeout also bounds the TLS handshake.
+    pub limits: conn::ConnLimits,
 }
 
 impl AcceptLoop {
@@ -87,8 +85,7 @@ impl AcceptLoop {
                 builder: self.builder.clone(),
                 drain: self.drain.clone(),
                 tls: self.tls,
-                header_timeout: self.header_timeout,
-                idle_timeout: self.idle_timeout,
+                limits: self.limits,
             };
             tokio::spawn(connection.serve(stream, peer, local, name));
         }
@@ -100,8 +97,7 @@ struct Connection {
     builder: Arc<auto::Builder<TokioExecutor>>,
     drain: Arc<Drain>,
     tls: Option<TlsVersion>,
-    header_timeout: Duration,
-    idle_timeout: Duration,
+    limits: conn::ConnLimits,
 }
 
 impl Connection {
@@ -109,15 +105,15 @@ impl Connection {
         let metrics = self.state.metrics.clone();
         metrics.connection_opened(listener);
         let Some(min_version) = self.tls else {
-            let info = Arc::new(ConnInfo { peer, local, listener, tls: None });
-            conn::serve(stream, self.state, info, self.builder, self.drain, self.header_timeout, self.idle_timeout).await;
+            let info = Arc::new(ConnInfo::new(peer, local, listener, None));
+            conn::serve(stream, self.state, info, self.builder, self.drain, self.limits).await;
             metrics.connection_closed(listener);
             return;
         };
 
         let config = self.state.snapshot.load().tls_config(min_version);
         let handshake = TlsAcceptor::from(config).accept(stream);
-        let stream = match tokio::time::timeout(self.header_timeout, handshake).await {
+        let stream = match tokio::time::timeout(self.limits.header_timeout, handshake).await {
             Ok(Ok(stream)) => stream,
             Ok(Err(error)) => {
                 tracing::debug!(%peer, %error, "TLS handshake failed");
@@ -136,9 +132,14 @@ impl Connection {
             cipher: session.negotiated_cipher_suite().map_or("unknown", |s| tls::cipher_name(s.suite())),
             handshake: tls::handshake_name(session.handshake_kind()),
             server_name: session.server_name().map(str::to_owned),
+            alpn: match session.alpn_protocol() {
+                Some(b"h2") => Some("h2"),
+                Some(b"http/1.1") => Some("http/1.1"),
+                _ => None,
+            },
         };
-        let info = Arc::new(ConnInfo { peer, local, listener, tls: Some(tls) });
-        conn::serve(stream, self.state, info, self.builder, self.drain, self.header_timeout, self.idle_timeout).await;
+        let info = Arc::new(ConnInfo::new(peer, local, listener, Some(tls)));
+        conn::serve(stream, self.state, info, self.builder, self.drain, self.limits).await;
         metrics.connection_closed(listener);
     }
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod conn;
 mod drain;
+pub mod framing;
 mod listener;
 
 use std::net::SocketAddr;
@@ -77,7 +78,8 @@ impl Edge {
     pub async fn start(source: ConfigSource, data_dir: Option<PathBuf>) -> Result<Arc<Edge>, EdgeError> {
         let config = source.load()?;
         let data_dir = data_dir.or_else(|| config.node.data_dir.clone());
-        let snapshot = Snapshot::build(config.clone(), data_dir.as_ref(), None)?;
+        let metrics = Arc::new(Metrics::new());
+        let snapshot = Snapshot::build(config.clone(), data_dir.as_ref(), None, &metrics)?;
         if !snapshot.geo.has_country() || !snapshot.geo.has_asn() {
             tracing::info!(
                 country = snapshot.geo.has_country(),
@@ -97,7 +99,6 @@ impl Edge {
                 AccessLog::open(destination, format)?
             }
         };
-        let metrics = Arc::new(Metrics::new());
         metrics.watch_access_log(&access_log);
         let state = Arc::new(EdgeState::new(snapshot, metrics, access_log, data_dir));
         let drain = Arc::new(Drain::default());
@@ -118,8 +119,7 @@ impl Edge {
                 state: state.clone(),
                 builder: builder.clone(),
                 drain: drain.clone(),
-                header_timeout: config.limits.header_read_timeout,
-                idle_timeout: config.limits.idle_timeout,
+                limits: conn::ConnLimits::new(&config.limits),
             });
         }
         let admin_socket = listener::bind(config.node.admin)?;
@@ -149,7 +149,7 @@ impl Edge {
                 // Limitation: listeners, limits and the access log are fixed at start.
                 tracing::warn!("Listener changes take effect at the next restart");
             }
-            let snapshot = Snapshot::build(config, self.state.data_dir.as_ref(), Some(&current))?;
+            let snapshot = Snapshot::build(config, self.state.data_dir.as_ref(), Some(&current), &self.state.metrics)?;
             let version = snapshot.version;
             self.state.snapshot.store(Arc::new(snapshot));
             Ok(version)

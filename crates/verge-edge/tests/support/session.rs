@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
@@ -124,7 +124,10 @@ impl H2Session {
 
 /// Reads from `stream` until the peer closes it or `limit` passes; returns the bytes and
 /// whether it was closed.
-pub async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (Vec<u8>, bool) {
+pub async fn read_until_closed<R>(stream: &mut R, limit: Duration) -> (Vec<u8>, bool)
+where
+    R: AsyncRead + Unpin,
+{
     let deadline = tokio::time::Instant::now() + limit;
     let mut out = Vec::new();
     let mut buf = [0u8; 8192];
