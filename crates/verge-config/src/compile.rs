@@ -52,7 +52,10 @@ impl MethodSet {
 
     /// Whether `method` is in the set.
     pub fn contains(&self, method: &str) -> bool {
-        METHODS.iter().position(|m| *m == method).is_some_and(|index| self.0 & (1 << index) != 0)
+        METHODS
+            .iter()
+            .position(|m| *m == method)
+            .is_some_and(|index| self.0 & (1 << index) != 0)
     }
 
     /// The methods, comma-separated, for an `Allow` header.
@@ -155,7 +158,9 @@ fn compile_distribution(config: &Config, distribution: &Distribution) -> Compile
             return Target::Origin(index);
         }
         let position = |member: Option<&String>| {
-            member.and_then(|m| origins.iter().position(|o| &o.id == m)).unwrap_or(0)
+            member
+                .and_then(|m| origins.iter().position(|o| &o.id == m))
+                .unwrap_or(0)
         };
         match distribution.origin_groups.iter().find(|g| g.id == id) {
             Some(group) => Target::Group {
@@ -183,7 +188,10 @@ fn compile_distribution(config: &Config, distribution: &Distribution) -> Compile
             Some(compile_behavior(b, pattern))
         })
         .collect();
-    behaviors.push(compile_behavior(&distribution.default_cache_behavior, PathPattern::any()));
+    behaviors.push(compile_behavior(
+        &distribution.default_cache_behavior,
+        PathPattern::any(),
+    ));
     CompiledDistribution {
         id: distribution.id.clone(),
         primary_domain: distribution.domains.first().cloned().unwrap_or_default(),
@@ -205,7 +213,10 @@ fn compile_distribution(config: &Config, distribution: &Distribution) -> Compile
 // Limitation: CloudFront forwards only the cache key's headers when no origin request policy
 // is set; Verge has no cache policy yet, so it follows AllViewerExceptHostHeader instead.
 fn origin_request_policy(config: &Config, behavior: &CacheBehavior) -> OriginRequestPolicy {
-    let name = behavior.origin_request_policy.as_deref().unwrap_or("AllViewerExceptHostHeader");
+    let name = behavior
+        .origin_request_policy
+        .as_deref()
+        .unwrap_or("AllViewerExceptHostHeader");
     config
         .origin_request_policies
         .get(name)
@@ -214,7 +225,10 @@ fn origin_request_policy(config: &Config, behavior: &CacheBehavior) -> OriginReq
         .unwrap_or_default()
 }
 
-fn response_headers_policy(config: &Config, behavior: &CacheBehavior) -> Option<ResponseHeadersPolicy> {
+fn response_headers_policy(
+    config: &Config,
+    behavior: &CacheBehavior,
+) -> Option<ResponseHeadersPolicy> {
     let name = behavior.response_headers_policy.as_deref()?;
     config
         .response_headers_policies
@@ -255,7 +269,9 @@ protocol_policy = "http-only"
     fn routes_hosts_and_paths() {
         let config = crate::parse_str(CONFIG, Path::new("t.toml")).expect("valid");
         let routes = compile(&config);
-        let shop = routes.distribution_for("img.shop.example.com").expect("wildcard");
+        let shop = routes
+            .distribution_for("img.shop.example.com")
+            .expect("wildcard");
         assert_eq!(shop.id, "shop");
         assert!(routes.distribution_for("other.example.com").is_none());
 
@@ -266,7 +282,11 @@ protocol_policy = "http-only"
         let default = shop.behavior_for("/index.html");
         assert_eq!(
             default.target,
-            Target::Group { primary: 0, secondary: 1, failover_status_codes: vec![503] }
+            Target::Group {
+                primary: 0,
+                secondary: 1,
+                failover_status_codes: vec![503]
+            }
         );
         assert!(!default.allowed_methods.contains("POST"));
         assert_eq!(default.allowed_methods.allow_header(), "GET, HEAD");

@@ -14,7 +14,11 @@ pub struct DomainIndex<T> {
 
 impl<T> Default for DomainIndex<T> {
     fn default() -> Self {
-        DomainIndex { exact: HashMap::new(), wildcard: HashMap::new(), catch_all: None }
+        DomainIndex {
+            exact: HashMap::new(),
+            wildcard: HashMap::new(),
+            catch_all: None,
+        }
     }
 }
 
@@ -80,12 +84,11 @@ impl<T> DomainIndex<T> {
         if let Some(value) = self.exact.get(host) {
             return Some(value);
         }
-        if !self.wildcard.is_empty() {
-            if let Some((_, parent)) = host.split_once('.') {
-                if let Some(value) = self.wildcard.get(parent) {
-                    return Some(value);
-                }
-            }
+        if !self.wildcard.is_empty()
+            && let Some((_, parent)) = host.split_once('.')
+            && let Some(value) = self.wildcard.get(parent)
+        {
+            return Some(value);
         }
         self.catch_all.as_ref()
     }
@@ -124,7 +127,9 @@ pub fn normalise(name: &str) -> Result<String, String> {
     for label in labels.split('.') {
         let valid = !label.is_empty()
             && label.len() <= 63
-            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             && !label.starts_with('-')
             && !label.ends_with('-');
         if !valid {
@@ -166,9 +171,18 @@ mod tests {
     fn duplicates_and_bad_names_are_rejected() {
         let mut index = DomainIndex::new();
         index.insert("a.example.com", 1).expect("new");
-        assert_eq!(index.insert("A.example.com", 2), Err(DomainError::Duplicate));
-        assert!(matches!(index.insert("a.*.com", 3), Err(DomainError::Invalid(_))));
-        assert!(matches!(index.insert("-a.com", 3), Err(DomainError::Invalid(_))));
+        assert_eq!(
+            index.insert("A.example.com", 2),
+            Err(DomainError::Duplicate)
+        );
+        assert!(matches!(
+            index.insert("a.*.com", 3),
+            Err(DomainError::Invalid(_))
+        ));
+        assert!(matches!(
+            index.insert("-a.com", 3),
+            Err(DomainError::Invalid(_))
+        ));
     }
 
     #[test]

@@ -9,12 +9,18 @@ use serde::de::{self, Deserializer, Visitor};
 /// Parses a duration written as a number and a unit (`ms`, `s`, `m`, `h`, `d`, `w`, `y`).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
     if digits.is_empty() {
-        return Err(format!("`{text}` is not a duration; write a number and a unit like `30s`"));
+        return Err(format!(
+            "`{text}` is not a duration; write a number and a unit like `30s`"
+        ));
     }
-    let value: u64 = digits.parse().map_err(|_| format!("`{digits}` is too large"))?;
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{digits}` is too large"))?;
     let seconds_per_unit: u64 = match unit.trim() {
         "ms" => return Ok(Duration::from_millis(value)),
         "" | "s" => 1,
@@ -74,7 +80,7 @@ impl Visitor<'_> for DurationVisitor {
 /// Formats a duration the way it would be written in a config file.
 pub fn format_duration(duration: Duration) -> String {
     let millis = duration.as_millis();
-    if millis % 1000 != 0 {
+    if !millis.is_multiple_of(1000) {
         format!("{millis}ms")
     } else {
         format!("{}s", duration.as_secs())

@@ -46,7 +46,11 @@ pub struct ConfigErrors(pub Vec<ConfigError>);
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = self.0.len();
-        writeln!(f, "{count} error{} in configuration:", if count == 1 { "" } else { "s" })?;
+        writeln!(
+            f,
+            "{count} error{} in configuration:",
+            if count == 1 { "" } else { "s" }
+        )?;
         for error in &self.0 {
             writeln!(f, "  {error}")?;
         }

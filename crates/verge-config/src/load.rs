@@ -36,7 +36,12 @@ pub fn load_file(path: &Path) -> Result<Config, ConfigErrors> {
 pub fn parse_str(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
     let place = Placer { text, file };
     let root = DeTable::parse(text).map_err(|error| {
-        ConfigErrors(vec![place.error(error.span(), "", error.message().trim(), None)])
+        ConfigErrors(vec![place.error(
+            error.span(),
+            "",
+            error.message().trim(),
+            None,
+        )])
     })?;
 
     let mut config = Config::default();
@@ -80,7 +85,12 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
         Ok(config)
     } else {
         let root = root.get_ref();
-        Err(ConfigErrors(problems.into_iter().map(|p| place.problem(root, p)).collect()))
+        Err(ConfigErrors(
+            problems
+                .into_iter()
+                .map(|p| place.problem(root, p))
+                .collect(),
+        ))
     }
 }
 
@@ -103,16 +113,20 @@ fn resolve_paths(config: &mut Config, base: &Path) {
             }
         }
     }
-    for db in [config.geo.country_db.as_mut(), config.geo.asn_db.as_mut()].into_iter().flatten() {
+    for db in [config.geo.country_db.as_mut(), config.geo.asn_db.as_mut()]
+        .into_iter()
+        .flatten()
+    {
         join(db);
     }
     if let Some(dir) = config.node.data_dir.as_mut() {
         join(dir);
     }
-    if let Some(log) = config.logging.access_log.as_mut() {
-        if log != "stdout" && Path::new(log.as_str()).is_relative() {
-            *log = base.join(log.as_str()).to_string_lossy().into_owned();
-        }
+    if let Some(log) = config.logging.access_log.as_mut()
+        && log != "stdout"
+        && Path::new(log.as_str()).is_relative()
+    {
+        *log = base.join(log.as_str()).to_string_lossy().into_owned();
     }
 }
 
@@ -139,7 +153,12 @@ fn list<T: DeserializeOwned>(
 ) -> Result<(), Vec<ConfigError>> {
     let DeValue::Array(items) = value.get_ref() else {
         let hint = format!("write each entry as [[{path}]]");
-        return Err(vec![place.error(Some(value.span()), path, "expected a list", Some(hint))]);
+        return Err(vec![place.error(
+            Some(value.span()),
+            path,
+            "expected a list",
+            Some(hint),
+        )]);
     };
     let mut errors = Vec::new();
     for (index, item) in items.iter().enumerate() {
@@ -148,7 +167,11 @@ fn list<T: DeserializeOwned>(
             Err(mut found) => errors.append(&mut found),
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 fn named<T: DeserializeOwned>(
@@ -159,7 +182,12 @@ fn named<T: DeserializeOwned>(
 ) -> Result<(), Vec<ConfigError>> {
     let DeValue::Table(entries) = value.get_ref() else {
         let hint = format!("write each entry as [{path}.<name>]");
-        return Err(vec![place.error(Some(value.span()), path, "expected a table", Some(hint))]);
+        return Err(vec![place.error(
+            Some(value.span()),
+            path,
+            "expected a table",
+            Some(hint),
+        )]);
     };
     let mut errors = Vec::new();
     for (key, item) in entries.iter() {
@@ -171,7 +199,11 @@ fn named<T: DeserializeOwned>(
             Err(mut found) => errors.append(&mut found),
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 fn join_path(prefix: &str, inner: &str) -> String {
@@ -223,8 +255,14 @@ impl Placer<'_> {
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text.as_bytes()[..offset.min(text.len())];
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     (line, column)
 }
 
@@ -315,15 +353,18 @@ http_port = 3000
         let found = errors(&text);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].path, "distributions[0].origins[0].http_prot");
-        assert!(found[0].message.contains("unknown field"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("unknown field"),
+            "{}",
+            found[0].message
+        );
         assert_eq!(found[0].line, Some(12));
     }
 
     #[test]
     fn reports_every_error_in_one_run() {
-        let text = format!(
-            "{GOOD}\n[node]\npop = 5\n[bogus]\nx = 1\n[[listeners]]\naddress = \"nope\"\n"
-        );
+        let text =
+            format!("{GOOD}\n[node]\npop = 5\n[bogus]\nx = 1\n[[listeners]]\naddress = \"nope\"\n");
         let found = errors(&text);
         assert_eq!(found.len(), 3, "{found:?}");
         let paths: Vec<_> = found.iter().map(|e| e.path.as_str()).collect();
@@ -336,9 +377,16 @@ http_port = 3000
     fn semantic_errors_are_placed() {
         let text = GOOD.replace("target_origin = \"app\"", "target_origin = \"nope\"");
         let found = errors(&text);
-        assert_eq!(found[0].path, "distributions[0].default_cache_behavior.target_origin");
+        assert_eq!(
+            found[0].path,
+            "distributions[0].default_cache_behavior.target_origin"
+        );
         assert_eq!(found[0].line, Some(5));
-        assert!(found[0].to_string().starts_with("verge.toml:5:"), "{}", found[0]);
+        assert!(
+            found[0].to_string().starts_with("verge.toml:5:"),
+            "{}",
+            found[0]
+        );
     }
 
     #[test]

@@ -50,32 +50,53 @@ fn strings(items: &[&str]) -> Vec<String> {
 }
 
 fn all_items() -> ItemsConfig {
-    ItemsConfig { behavior: ItemBehavior::All, items: Vec::new() }
+    ItemsConfig {
+        behavior: ItemBehavior::All,
+        items: Vec::new(),
+    }
 }
 
 fn headers(behavior: HeaderBehavior, items: &[&str]) -> HeadersConfig {
-    HeadersConfig { behavior, items: strings(items) }
+    HeadersConfig {
+        behavior,
+        items: strings(items),
+    }
 }
 
 /// The managed origin request policy of that name.
 pub fn origin_request_policy(name: &str) -> Option<OriginRequestPolicy> {
     let (headers, cookies, query_strings) = match name {
-        "AllViewer" => (headers(HeaderBehavior::AllViewer, &[]), all_items(), all_items()),
-        "AllViewerExceptHostHeader" => {
-            (headers(HeaderBehavior::AllExcept, &["host"]), all_items(), all_items())
-        }
-        "AllViewerAndCloudFrontHeaders-2022-06" => (
-            headers(HeaderBehavior::AllViewerAndWhitelistCloudFront, CLOUDFRONT_VIEWER_HEADERS),
+        "AllViewer" => (
+            headers(HeaderBehavior::AllViewer, &[]),
             all_items(),
             all_items(),
         ),
-        "CORS-CustomOrigin" => {
-            (headers(HeaderBehavior::Whitelist, &["origin"]), ItemsConfig::default(), ItemsConfig::default())
-        }
+        "AllViewerExceptHostHeader" => (
+            headers(HeaderBehavior::AllExcept, &["host"]),
+            all_items(),
+            all_items(),
+        ),
+        "AllViewerAndCloudFrontHeaders-2022-06" => (
+            headers(
+                HeaderBehavior::AllViewerAndWhitelistCloudFront,
+                CLOUDFRONT_VIEWER_HEADERS,
+            ),
+            all_items(),
+            all_items(),
+        ),
+        "CORS-CustomOrigin" => (
+            headers(HeaderBehavior::Whitelist, &["origin"]),
+            ItemsConfig::default(),
+            ItemsConfig::default(),
+        ),
         "CORS-S3Origin" => (
             headers(
                 HeaderBehavior::Whitelist,
-                &["origin", "access-control-request-headers", "access-control-request-method"],
+                &[
+                    "origin",
+                    "access-control-request-headers",
+                    "access-control-request-method",
+                ],
             ),
             ItemsConfig::default(),
             ItemsConfig::default(),
@@ -133,8 +154,13 @@ fn security_headers() -> SecurityHeaders {
             preload: false,
             override_origin: false,
         }),
-        content_type_options: Some(Switch { override_origin: false }),
-        frame_options: Some(ValueHeader { value: "SAMEORIGIN".to_owned(), override_origin: false }),
+        content_type_options: Some(Switch {
+            override_origin: false,
+        }),
+        frame_options: Some(ValueHeader {
+            value: "SAMEORIGIN".to_owned(),
+            override_origin: false,
+        }),
         referrer_policy: Some(ValueHeader {
             value: "strict-origin-when-cross-origin".to_owned(),
             override_origin: false,

@@ -31,12 +31,18 @@ impl PathPattern {
         } else {
             format!("/{source}")
         };
-        Ok(PathPattern { source: source.to_owned(), pattern: normalised.into_bytes() })
+        Ok(PathPattern {
+            source: source.to_owned(),
+            pattern: normalised.into_bytes(),
+        })
     }
 
     /// The pattern that matches every path (the default cache behavior).
     pub fn any() -> Self {
-        PathPattern { source: "*".to_owned(), pattern: b"*".to_vec() }
+        PathPattern {
+            source: "*".to_owned(),
+            pattern: b"*".to_vec(),
+        }
     }
 
     /// The pattern as written in the configuration.
@@ -77,7 +83,9 @@ mod tests {
     use super::*;
 
     fn m(pattern: &str, path: &str) -> bool {
-        PathPattern::new(pattern).expect("valid pattern").matches(path)
+        PathPattern::new(pattern)
+            .expect("valid pattern")
+            .matches(path)
     }
 
     #[test]

@@ -58,7 +58,9 @@ pub fn parse_origin_url(url: &str) -> Result<OriginUrl, String> {
     }
     let default_port = if https { 443 } else { 80 };
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (host, after) = v6.split_once(']').ok_or_else(|| format!("`{url}`: unclosed `[`"))?;
+        let (host, after) = v6
+            .split_once(']')
+            .ok_or_else(|| format!("`{url}`: unclosed `[`"))?;
         let port = match after.strip_prefix(':') {
             Some(port) => port.parse().map_err(|_| format!("`{url}`: bad port"))?,
             None => default_port,
@@ -66,16 +68,23 @@ pub fn parse_origin_url(url: &str) -> Result<OriginUrl, String> {
         (host.to_owned(), port)
     } else {
         match authority.rsplit_once(':') {
-            Some((host, port)) => {
-                (host.to_owned(), port.parse().map_err(|_| format!("`{url}`: bad port `{port}`"))?)
-            }
+            Some((host, port)) => (
+                host.to_owned(),
+                port.parse()
+                    .map_err(|_| format!("`{url}`: bad port `{port}`"))?,
+            ),
             None => (authority.to_owned(), default_port),
         }
     };
     if host.is_empty() {
         return Err(format!("`{url}` has no host"));
     }
-    Ok(OriginUrl { https, host, port, path: path.trim_end_matches('/').to_owned() })
+    Ok(OriginUrl {
+        https,
+        host,
+        port,
+        path: path.trim_end_matches('/').to_owned(),
+    })
 }
 
 /// The configuration quick mode serves.
@@ -91,7 +100,11 @@ pub fn quick_config(options: &QuickOptions) -> Result<Config, String> {
         min_tls_version: TlsVersion::Tls12,
     });
     if let Some(address) = options.tls_listen {
-        config.listeners.push(Listener { address, tls: true, min_tls_version: TlsVersion::Tls12 });
+        config.listeners.push(Listener {
+            address,
+            tls: true,
+            min_tls_version: TlsVersion::Tls12,
+        });
     }
     let origin = Origin {
         id: "origin".to_owned(),
@@ -148,9 +161,15 @@ mod tests {
     #[test]
     fn parses_origin_urls() {
         let url = parse_origin_url("http://127.0.0.1:3000").expect("valid");
-        assert_eq!((url.https, url.host.as_str(), url.port, url.path.as_str()), (false, "127.0.0.1", 3000, ""));
+        assert_eq!(
+            (url.https, url.host.as_str(), url.port, url.path.as_str()),
+            (false, "127.0.0.1", 3000, "")
+        );
         let url = parse_origin_url("https://app.internal/base/").expect("valid");
-        assert_eq!((url.https, url.port, url.path.as_str()), (true, 443, "/base"));
+        assert_eq!(
+            (url.https, url.port, url.path.as_str()),
+            (true, 443, "/base")
+        );
         let url = parse_origin_url("http://[::1]:8000").expect("valid");
         assert_eq!((url.host.as_str(), url.port), ("::1", 8000));
         assert!(parse_origin_url("ftp://x").is_err());
@@ -171,6 +190,11 @@ mod tests {
         let config = quick_config(&options).expect("valid");
         let routes = crate::compile(&config);
         let distribution = routes.distribution_for("anything.test").expect("catch-all");
-        assert!(distribution.behavior_for("/x").allowed_methods.contains("PATCH"));
+        assert!(
+            distribution
+                .behavior_for("/x")
+                .allowed_methods
+                .contains("PATCH")
+        );
     }
 }

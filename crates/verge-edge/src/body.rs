@@ -21,12 +21,16 @@ pub type Body = UnsyncBoxBody<Bytes, BoxError>;
 
 /// A body with no bytes.
 pub fn empty() -> Body {
-    Empty::<Bytes>::new().map_err(|never| match never {}).boxed_unsync()
+    Empty::<Bytes>::new()
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 /// A body of fixed bytes.
 pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 /// Boxes any body into [`Body`].
@@ -97,7 +101,10 @@ where
                     this.sleep.as_mut().reset(Instant::now() + this.timeout);
                 }
                 ready!(this.sleep.as_mut().poll(cx));
-                let error = BodyTimeout { what: this.what, seconds: this.timeout.as_secs_f64() };
+                let error = BodyTimeout {
+                    what: this.what,
+                    seconds: this.timeout.as_secs_f64(),
+                };
                 Poll::Ready(Some(Err(Box::new(error))))
             }
         }
@@ -134,7 +141,11 @@ pub enum BodyEnd {
 impl<B: http_body::Body> CountingBody<B> {
     /// Wraps `inner`, adding to `counter` as data passes.
     pub fn new(inner: B, counter: Arc<AtomicU64>) -> Self {
-        CountingBody { inner: Box::pin(inner), counter, on_end: None }
+        CountingBody {
+            inner: Box::pin(inner),
+            counter,
+            on_end: None,
+        }
     }
 
     /// Runs `callback` once when the body ends.
@@ -155,7 +166,11 @@ impl<B: http_body::Body> Drop for CountingBody<B> {
         // A body with nothing left to send is complete even if never polled: hyper does not
         // poll the body of a HEAD response or a 304.
         let complete = self.on_end.is_some() && self.inner.is_end_stream();
-        self.finish(if complete { BodyEnd::Complete } else { BodyEnd::Aborted });
+        self.finish(if complete {
+            BodyEnd::Complete
+        } else {
+            BodyEnd::Aborted
+        });
     }
 }
 
@@ -244,7 +259,9 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(5)).await;
         let sender = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(1)).await;
-            tx.send_data(Bytes::from_static(b"late")).await.expect("receiver alive");
+            tx.send_data(Bytes::from_static(b"late"))
+                .await
+                .expect("receiver alive");
         });
         let frame = body.frame().await.expect("a frame").expect("no timeout");
         assert_eq!(frame.into_data().expect("data"), "late");
@@ -256,6 +273,9 @@ mod tests {
         let (_tx, body) = http_body_util::channel::Channel::<Bytes, BoxError>::new(1);
         let body = TimeoutBody::new(body, Duration::from_secs(2), "origin response body");
         let error = body.collect().await.expect_err("times out");
-        assert!(error.to_string().contains("origin response body"), "{error}");
+        assert!(
+            error.to_string().contains("origin response body"),
+            "{error}"
+        );
     }
 }

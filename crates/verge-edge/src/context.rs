@@ -50,7 +50,13 @@ impl ConnInfo {
         tls: Option<TlsInfo>,
     ) -> Self {
         let ambiguous_framing = AtomicBool::new(false);
-        ConnInfo { peer, local, listener, tls, ambiguous_framing }
+        ConnInfo {
+            peer,
+            local,
+            listener,
+            tls,
+            ambiguous_framing,
+        }
     }
 
     /// Whether a request head on this connection had ambiguous framing; every request
@@ -77,6 +83,15 @@ pub enum ResultType {
 }
 
 impl ResultType {
+    /// The `x-cache` header value.
+    pub fn x_cache(self) -> http::HeaderValue {
+        http::HeaderValue::from_static(match self {
+            ResultType::Miss => "Miss from verge",
+            ResultType::Error => "Error from verge",
+            ResultType::Redirect => "Redirect from verge",
+        })
+    }
+
     /// The log and `x-cache` spelling.
     pub fn as_str(self) -> &'static str {
         match self {

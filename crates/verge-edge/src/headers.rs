@@ -37,7 +37,18 @@ pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
 
 /// Appends `value` to a comma-separated header, creating it if absent.
 pub fn append_list(headers: &mut HeaderMap, name: HeaderName, value: &str) {
-    let joined = match headers.get_all(&name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>() {
+    if !headers.contains_key(&name) {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+        return;
+    }
+    let joined = match headers
+        .get_all(&name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+    {
         existing if existing.is_empty() => value.to_owned(),
         existing => format!("{}, {value}", existing.join(", ")),
     };
@@ -69,7 +80,10 @@ mod tests {
     #[test]
     fn removes_listed_and_named_headers() {
         let mut headers = HeaderMap::new();
-        headers.insert("connection", HeaderValue::from_static("keep-alive, x-secret"));
+        headers.insert(
+            "connection",
+            HeaderValue::from_static("keep-alive, x-secret"),
+        );
         headers.insert("x-secret", HeaderValue::from_static("1"));
         headers.insert("keep-alive", HeaderValue::from_static("timeout=5"));
         headers.insert("te", HeaderValue::from_static("trailers"));
@@ -85,7 +99,10 @@ mod tests {
         append_list(&mut headers, header::VIA, "1.1 a (verge)");
         headers.append(header::VIA, HeaderValue::from_static("2 proxy"));
         append_list(&mut headers, header::VIA, "1.1 b (verge)");
-        assert_eq!(headers[header::VIA], "1.1 a (verge), 2 proxy, 1.1 b (verge)");
+        assert_eq!(
+            headers[header::VIA],
+            "1.1 a (verge), 2 proxy, 1.1 b (verge)"
+        );
         assert!(has_looped(&headers, "b"));
         assert!(!has_looped(&headers, "c"));
     }

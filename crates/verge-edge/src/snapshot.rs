@@ -25,6 +25,10 @@ pub struct Snapshot {
     pub routes: Routes,
     /// Pooled origin clients, by distribution id, in the distribution's origin order.
     pub origins: HashMap<String, Vec<Arc<OriginClient>>>,
+    /// This POP's `Via` entry, `1.1 <pop> (verge)`.
+    pub via: String,
+    /// The `x-verge-pop` header value.
+    pub pop_header: http::HeaderValue,
     /// Metric handles, by distribution id.
     pub distribution_metrics: HashMap<String, Arc<DistributionMetrics>>,
     /// Geo databases.
@@ -75,22 +79,32 @@ impl Snapshot {
         for certificate in &config.certificates {
             let key = tls::load_certified_key(&provider, &certificate.cert, &certificate.key)?;
             for domain in &certificate.domains {
-                resolver.add(domain, key.clone()).map_err(|reason| EdgeError::Certificate {
-                    path: certificate.cert.clone(),
-                    reason,
-                })?;
+                resolver
+                    .add(domain, key.clone())
+                    .map_err(|reason| EdgeError::Certificate {
+                        path: certificate.cert.clone(),
+                        reason,
+                    })?;
             }
         }
         let resolver = Arc::new(resolver);
         let tls12 = tls::server_config(provider.clone(), resolver.clone(), TlsVersion::Tls12)?;
         let tls13 = tls::server_config(provider, resolver.clone(), TlsVersion::Tls13)?;
 
-        let geo = GeoDb::open(config.geo.country_db.as_deref(), config.geo.asn_db.as_deref())?;
+        let geo = GeoDb::open(
+            config.geo.country_db.as_deref(),
+            config.geo.asn_db.as_deref(),
+        )?;
+        let via = crate::headers::via_entry(&config.node.pop);
+        let pop_header = http::HeaderValue::from_str(&config.node.pop)
+            .unwrap_or_else(|_| http::HeaderValue::from_static("invalid"));
         Ok(Snapshot {
             version: previous.map_or(1, |p| p.version + 1),
             config: Arc::new(config),
             routes,
             origins,
+            via,
+            pop_header,
             distribution_metrics,
             geo: Arc::new(geo),
             certificates: resolver,
@@ -109,6 +123,9 @@ impl Snapshot {
 
     /// The origin clients of a distribution.
     pub fn origin_clients(&self, distribution: &str) -> &[Arc<OriginClient>] {
-        self.origins.get(distribution).map(Vec::as_slice).unwrap_or(&[])
+        self.origins
+            .get(distribution)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 }

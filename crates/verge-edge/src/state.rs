@@ -26,7 +26,12 @@ pub struct EdgeState {
 
 impl EdgeState {
     /// State serving `snapshot`.
-    pub fn new(snapshot: Snapshot, metrics: Arc<Metrics>, access_log: AccessLog, data_dir: Option<PathBuf>) -> Self {
+    pub fn new(
+        snapshot: Snapshot,
+        metrics: Arc<Metrics>,
+        access_log: AccessLog,
+        data_dir: Option<PathBuf>,
+    ) -> Self {
         EdgeState {
             snapshot: ArcSwap::from_pointee(snapshot),
             metrics,

@@ -223,7 +223,11 @@ async fn content_length_with_transfer_encoding_is_refused() {
     assert_eq!(status(&text[last..]), 400, "{text}");
     assert!(closed, "the connection closes after the refusal");
 
-    let paths: Vec<String> = origin.seen().iter().map(|seen| seen.uri.path().to_owned()).collect();
+    let paths: Vec<String> = origin
+        .seen()
+        .iter()
+        .map(|seen| seen.uri.path().to_owned())
+        .collect();
     assert!(
         paths.iter().all(|path| path == "/before"),
         "nothing ambiguous or smuggled reached the origin: {paths:?}"

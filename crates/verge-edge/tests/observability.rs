@@ -171,7 +171,8 @@ async fn metrics_cover_requests_latency_connections_and_reloads() {
         Some(1.0),
         "{text}"
     );
-    let refused = r#"verge_origin_requests_total{distribution="site",origin="dead",outcome="connect_error"}"#;
+    let refused =
+        r#"verge_origin_requests_total{distribution="site",origin="dead",outcome="connect_error"}"#;
     assert!(text.contains(refused), "{text}");
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         assert!(
@@ -263,7 +264,8 @@ async fn access_log_in_cloudfront_format() {
 
     let lines = log_lines(&edge, &path, 4).await;
     assert_eq!(lines[0], "#Version: 1.0");
-    let fields = "#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status";
+    let fields =
+        "#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status";
     assert!(lines[1].starts_with(fields), "{}", lines[1]);
     let names: Vec<&str> = lines[1]
         .trim_start_matches("#Fields: ")

@@ -8,7 +8,9 @@ use http_body_util::Full;
 use support::{TestEdge, TestOrigin, distribution, h1, h2_tls, h2c, request};
 
 fn get(host: &str, path: &str) -> http::Request<Full<Bytes>> {
-    request("GET", host, path).body(Full::default()).expect("request")
+    request("GET", host, path)
+        .body(Full::default())
+        .expect("request")
 }
 
 #[tokio::test]
@@ -22,10 +24,28 @@ async fn host_picks_the_distribution() {
     );
     let edge = TestEdge::start(&config).await;
 
-    assert_eq!(h1(edge.http(), get("shop.example.com", "/")).await.text(), "shop");
-    assert_eq!(h1(edge.http(), get("SHOP.example.com:8080", "/")).await.text(), "shop");
-    assert_eq!(h1(edge.http(), get("en.blog.example.com", "/")).await.text(), "blog");
-    assert_eq!(h2c(edge.http(), get("en.blog.example.com", "/")).await.text(), "blog");
+    assert_eq!(
+        h1(edge.http(), get("shop.example.com", "/")).await.text(),
+        "shop"
+    );
+    assert_eq!(
+        h1(edge.http(), get("SHOP.example.com:8080", "/"))
+            .await
+            .text(),
+        "shop"
+    );
+    assert_eq!(
+        h1(edge.http(), get("en.blog.example.com", "/"))
+            .await
+            .text(),
+        "blog"
+    );
+    assert_eq!(
+        h2c(edge.http(), get("en.blog.example.com", "/"))
+            .await
+            .text(),
+        "blog"
+    );
 
     let unknown = h1(edge.http(), get("nobody.example.org", "/")).await;
     assert_eq!(unknown.status, 421);
@@ -38,7 +58,9 @@ async fn host_picks_the_distribution() {
 
 #[tokio::test]
 async fn path_patterns_pick_behaviors_in_order() {
-    let origin = TestOrigin::start(|seen| support::respond(200, &[], format!("origin {}", seen.uri.path()))).await;
+    let origin =
+        TestOrigin::start(|seen| support::respond(200, &[], format!("origin {}", seen.uri.path())))
+            .await;
     let other = TestOrigin::start(|_| support::respond(200, &[], "images")).await;
     let config = format!(
         r#"
@@ -68,11 +90,33 @@ protocol_policy = "http-only"
         other.addr.port()
     );
     let edge = TestEdge::start(&config).await;
-    assert_eq!(h1(edge.http(), get("site.test", "/images/a/b.jpg")).await.text(), "images");
-    assert_eq!(h1(edge.http(), get("site.test", "/images/a/b.JPG")).await.text(), "origin /images/a/b.JPG", "case-sensitive");
-    assert_eq!(h1(edge.http(), get("site.test", "/images/x.png")).await.text(), "origin /images/x.png");
-    assert_eq!(h1(edge.http(), get("site.test", "/v2/api")).await.text(), "images");
-    assert_eq!(h1(edge.http(), get("site.test", "/v22/api")).await.text(), "origin /v22/api");
+    assert_eq!(
+        h1(edge.http(), get("site.test", "/images/a/b.jpg"))
+            .await
+            .text(),
+        "images"
+    );
+    assert_eq!(
+        h1(edge.http(), get("site.test", "/images/a/b.JPG"))
+            .await
+            .text(),
+        "origin /images/a/b.JPG",
+        "case-sensitive"
+    );
+    assert_eq!(
+        h1(edge.http(), get("site.test", "/images/x.png"))
+            .await
+            .text(),
+        "origin /images/x.png"
+    );
+    assert_eq!(
+        h1(edge.http(), get("site.test", "/v2/api")).await.text(),
+        "images"
+    );
+    assert_eq!(
+        h1(edge.http(), get("site.test", "/v22/api")).await.text(),
+        "origin /v22/api"
+    );
 }
 
 #[tokio::test]
@@ -110,12 +154,16 @@ protocol_policy = "http-only"
     assert_eq!(secure.status, 200);
     assert_eq!(secure.version, http::Version::HTTP_2);
 
-    let post = request("POST", "site.test", "/page").body(Full::new(Bytes::from("x"))).expect("request");
+    let post = request("POST", "site.test", "/page")
+        .body(Full::new(Bytes::from("x")))
+        .expect("request");
     let refused = h2_tls(edge.https(), "site.test", post).await;
     assert_eq!(refused.status, 405);
     assert_eq!(refused.header("allow"), Some("GET, HEAD"));
 
-    let delete = request("DELETE", "site.test", "/api/item").body(Full::default()).expect("request");
+    let delete = request("DELETE", "site.test", "/api/item")
+        .body(Full::default())
+        .expect("request");
     assert_eq!(h1(edge.http(), delete).await.status, 200);
     assert_eq!(origin.last().method, "DELETE");
 }

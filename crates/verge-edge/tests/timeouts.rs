@@ -78,9 +78,15 @@ async fn slow_heads_on_a_kept_alive_connection_are_cut_off() {
     let (answer, closed) = read_until_closed(&mut reader, WITHIN).await;
     trickle.abort();
     let answer = String::from_utf8_lossy(&answer);
-    assert!(closed, "a head trickling in is cut at the header read timeout");
+    assert!(
+        closed,
+        "a head trickling in is cut at the header read timeout"
+    );
     assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{answer}");
-    assert!(answer.starts_with("HTTP/1.1 200 "), "the first request was served: {answer}");
+    assert!(
+        answer.starts_with("HTTP/1.1 200 "),
+        "the first request was served: {answer}"
+    );
     assert_eq!(origin.count(), 1);
 }
 
@@ -96,7 +102,10 @@ async fn idle_keep_alive_outlives_the_header_timeout() {
     let mut h1 = H1Session::connect(edge.http()).await;
     assert_eq!(h1.send(get("/")).await.expect("response").status, 200);
     let early = tokio::time::timeout(Duration::from_millis(1500), &mut h1.connection).await;
-    assert!(early.is_err(), "open past the header read timeout while idle: {early:?}");
+    assert!(
+        early.is_err(),
+        "open past the header read timeout while idle: {early:?}"
+    );
     assert_eq!(
         h1.send(get("/again")).await.expect("still usable").status,
         200

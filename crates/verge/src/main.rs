@@ -21,7 +21,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
     if let Command::Validate { config } = &cli.command {
-        return if serve::validate(config) { ExitCode::SUCCESS } else { ExitCode::from(1) };
+        return if serve::validate(config) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
     }
     if let Command::Geo(GeoCommand::ImportAsnCsv { out, csv }) = &cli.command {
         return match geo::import_asn_csv(out, csv) {
@@ -32,7 +36,10 @@ fn main() -> ExitCode {
             }
         };
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("verge: cannot start the runtime: {error}");
@@ -56,8 +63,11 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(cli: &Cli) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cli.log_level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cli.log_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match cli.log_format {
         LogStyle::Text => builder.init(),
         LogStyle::Json => builder.json().init(),

@@ -1,7 +1,6 @@
 //! Running an edge until a signal: SIGHUP reloads the configuration, SIGTERM or Ctrl-C drains
 //! in-flight requests and exits.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::signal::unix::{SignalKind, signal};
@@ -34,11 +33,22 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
             (ConfigSource::Fixed(Box::new(config)), args.node.data_dir())
         }
         (None, Some(path)) => {
-            let configured = verge_config::load_file(path).ok().and_then(|c| c.node.data_dir);
-            let data_dir = args.node.data_dir.clone().or(configured).unwrap_or_else(crate::cli::default_data_dir);
+            let configured = verge_config::load_file(path)
+                .ok()
+                .and_then(|c| c.node.data_dir);
+            let data_dir = args
+                .node
+                .data_dir
+                .clone()
+                .or(configured)
+                .unwrap_or_else(crate::cli::default_data_dir);
             (ConfigSource::File(path.clone()), data_dir)
         }
-        _ => return Err(ServeError::Usage("give either --origin URL or --config FILE".to_owned())),
+        _ => {
+            return Err(ServeError::Usage(
+                "give either --origin URL or --config FILE".to_owned(),
+            ));
+        }
     };
     let edge = Edge::start(source, Some(data_dir)).await?;
     run_until_signal(edge).await
@@ -83,10 +93,14 @@ pub async fn run_until_signal(edge: Arc<Edge>) -> Result<(), ServeError> {
 }
 
 /// Prints the errors of a configuration file, or a summary when it is valid.
-pub fn validate(path: &PathBuf) -> bool {
+pub fn validate(path: &std::path::Path) -> bool {
     match verge_config::load_file(path) {
         Ok(config) => {
-            let behaviors: usize = config.distributions.iter().map(|d| d.cache_behaviors.len() + 1).sum();
+            let behaviors: usize = config
+                .distributions
+                .iter()
+                .map(|d| d.cache_behaviors.len() + 1)
+                .sum();
             println!(
                 "{}: valid ({} distributions, {} cache behaviors, {} listeners)",
                 path.display(),

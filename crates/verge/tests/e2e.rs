@@ -51,10 +51,16 @@ impl Verge {
         let deadline = Instant::now() + Duration::from_secs(30);
         while admin.is_none() {
             let left = deadline.saturating_duration_since(Instant::now());
-            let line = rx.recv_timeout(left).expect("verge announces its listeners");
-            let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+            let line = rx
+                .recv_timeout(left)
+                .expect("verge announces its listeners");
+            let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
             let fields = &event["fields"];
-            let address = fields["address"].as_str().and_then(|a| a.parse::<SocketAddr>().ok());
+            let address = fields["address"]
+                .as_str()
+                .and_then(|a| a.parse::<SocketAddr>().ok());
             match (fields["message"].as_str(), fields["scheme"].as_str()) {
                 (Some("Listening for viewers"), Some("\"http\"" | "http")) => http = address,
                 (Some("Listening for viewers"), Some("\"https\"" | "https")) => https = address,
@@ -62,11 +68,20 @@ impl Verge {
                 _ => {}
             }
         }
-        Verge { child, http: http.expect("http listener"), https, admin: admin.expect("admin"), _lines: rx }
+        Verge {
+            child,
+            http: http.expect("http listener"),
+            https,
+            admin: admin.expect("admin"),
+            _lines: rx,
+        }
     }
 
     fn signal(&self, name: &str) {
-        let status = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().expect("kill runs");
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
         assert!(status.success());
     }
 
@@ -95,7 +110,9 @@ async fn origin() -> SocketAddr {
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             tokio::spawn(async move {
                 let service = service_fn(|request: Request<Incoming>| async move {
                     if request.uri().path() == "/slow" {
@@ -115,24 +132,44 @@ async fn origin() -> SocketAddr {
 
 async fn get(addr: SocketAddr, host: &str, path: &str) -> (u16, http::HeaderMap, String) {
     let stream = TcpStream::connect(addr).await.expect("connect");
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
     tokio::spawn(conn);
-    let request = Request::get(path).header("host", host).body(Full::<Bytes>::default()).expect("request");
+    let request = Request::get(path)
+        .header("host", host)
+        .body(Full::<Bytes>::default())
+        .expect("request");
     let response = sender.send_request(request).await.expect("response");
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let body = response.into_body().collect().await.expect("body").to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     (status, headers, String::from_utf8_lossy(&body).into_owned())
 }
 
 async fn post(addr: SocketAddr, path: &str) -> (u16, String) {
     let stream = TcpStream::connect(addr).await.expect("connect");
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
     tokio::spawn(conn);
-    let request = Request::post(path).header("host", "admin").body(Full::<Bytes>::default()).expect("request");
+    let request = Request::post(path)
+        .header("host", "admin")
+        .body(Full::<Bytes>::default())
+        .expect("request");
     let response = sender.send_request(request).await.expect("response");
     let status = response.status().as_u16();
-    let body = response.into_body().collect().await.expect("body").to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
@@ -149,14 +186,27 @@ async fn get_h2_tls(addr: SocketAddr, path: &str) -> (u16, http::Version, String
     config.alpn_protocols = vec![b"h2".to_vec()];
     let stream = TcpStream::connect(addr).await.expect("connect");
     let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
-    let tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, stream).await.expect("TLS");
-    let (mut sender, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls)).await.expect("h2");
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, stream)
+        .await
+        .expect("TLS");
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+            .await
+            .expect("h2");
     tokio::spawn(conn);
-    let request = Request::get(format!("https://localhost{path}")).body(Full::<Bytes>::default()).expect("request");
+    let request = Request::get(format!("https://localhost{path}"))
+        .body(Full::<Bytes>::default())
+        .expect("request");
     let response = sender.send_request(request).await.expect("response");
     let status = response.status().as_u16();
     let version = response.version();
-    let body = response.into_body().collect().await.expect("body").to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     (status, version, String::from_utf8_lossy(&body).into_owned())
 }
 
@@ -167,8 +217,17 @@ async fn serve_origin_http1_http2_tls_and_drain() {
     let origin_url = format!("http://{origin}");
     let data_dir = data.path().to_str().expect("utf-8 path");
     let mut verge = Verge::start(&[
-        "serve", "--origin", &origin_url, "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0",
-        "--admin", "127.0.0.1:0", "--data-dir", data_dir,
+        "serve",
+        "--origin",
+        &origin_url,
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-listen",
+        "127.0.0.1:0",
+        "--admin",
+        "127.0.0.1:0",
+        "--data-dir",
+        data_dir,
     ]);
 
     let (status, headers, body) = get(verge.http, "anything.test", "/hello").await;
@@ -181,7 +240,10 @@ async fn serve_origin_http1_http2_tls_and_drain() {
     let (status, version, body) = get_h2_tls(https, "/over-h2").await;
     assert_eq!((status, version), (200, http::Version::HTTP_2));
     assert_eq!(body, "origin saw /over-h2");
-    assert!(data.path().join("tls/self-signed.crt").exists(), "the self-signed certificate is kept");
+    assert!(
+        data.path().join("tls/self-signed.crt").exists(),
+        "the self-signed certificate is kept"
+    );
 
     let (status, text) = post(verge.admin, "/reload").await;
     assert_eq!(status, 200, "{text}");
@@ -195,8 +257,13 @@ async fn serve_origin_http1_http2_tls_and_drain() {
     verge.signal("TERM");
     let (status, headers, body) = slow.await.expect("slow request");
     assert_eq!((status, body.as_str()), (200, "origin saw /slow"));
-    assert_eq!(headers.get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
-    let exit = tokio::task::spawn_blocking(move || verge.wait(Duration::from_secs(20))).await.expect("wait");
+    assert_eq!(
+        headers.get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..])
+    );
+    let exit = tokio::task::spawn_blocking(move || verge.wait(Duration::from_secs(20)))
+        .await
+        .expect("wait");
     assert!(exit.success(), "{exit:?}");
 }
 
@@ -237,7 +304,13 @@ async fn config_file_reload_on_sighup_keeps_serving_through_a_bad_config() {
     std::fs::write(&path, config_text(origin, None)).expect("write");
     let path_text = path.to_str().expect("utf-8");
     let data_dir = dir.path().join("data");
-    let verge = Verge::start(&["serve", "--config", path_text, "--data-dir", data_dir.to_str().expect("utf-8")]);
+    let verge = Verge::start(&[
+        "serve",
+        "--config",
+        path_text,
+        "--data-dir",
+        data_dir.to_str().expect("utf-8"),
+    ]);
 
     assert_eq!(get(verge.http, "shop.test", "/").await.0, 200);
     assert_eq!(get(verge.http, "new.test", "/").await.0, 421);
@@ -256,8 +329,15 @@ async fn config_file_reload_on_sighup_keeps_serving_through_a_bad_config() {
     std::fs::write(&path, "[[distributions]]\nid = 5\n").expect("write");
     let (status, text) = post(verge.admin, "/reload").await;
     assert_eq!(status, 400);
-    assert!(text.contains("rejected") && text.contains("verge.toml:2"), "{text}");
-    assert_eq!(get(verge.http, "new.test", "/").await.0, 200, "the old config keeps serving");
+    assert!(
+        text.contains("rejected") && text.contains("verge.toml:2"),
+        "{text}"
+    );
+    assert_eq!(
+        get(verge.http, "new.test", "/").await.0,
+        200,
+        "the old config keeps serving"
+    );
 }
 
 #[test]
@@ -280,21 +360,40 @@ connection_timeout = "30s"
 "#,
     )
     .expect("write");
-    let output = Command::new(VERGE).arg("validate").arg(&path).output().expect("runs");
+    let output = Command::new(VERGE)
+        .arg("validate")
+        .arg(&path)
+        .output()
+        .expect("runs");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("2 errors"), "{stderr}");
     assert!(stderr.contains("broken.toml:5:"), "{stderr}");
-    assert!(stderr.contains("distributions[0].default_cache_behavior.target_origin"), "{stderr}");
-    assert!(stderr.contains("distributions[0].origins[0].connection_timeout"), "{stderr}");
+    assert!(
+        stderr.contains("distributions[0].default_cache_behavior.target_origin"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("distributions[0].origins[0].connection_timeout"),
+        "{stderr}"
+    );
 
     let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
     let mut checked = 0;
     for entry in std::fs::read_dir(examples).expect("examples directory") {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "toml") {
-            let output = Command::new(VERGE).arg("validate").arg(&path).output().expect("runs");
-            assert!(output.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&output.stderr));
+            let output = Command::new(VERGE)
+                .arg("validate")
+                .arg(&path)
+                .output()
+                .expect("runs");
+            assert!(
+                output.status.success(),
+                "{}: {}",
+                path.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
             checked += 1;
         }
     }
@@ -313,16 +412,43 @@ mod danger {
     pub struct AcceptAny(pub Arc<rustls::crypto::CryptoProvider>);
 
     impl ServerCertVerifier for AcceptAny {
-        fn verify_server_cert(&self, _: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime) -> Result<ServerCertVerified, rustls::Error> {
+        fn verify_server_cert(
+            &self,
+            _: &CertificateDer<'_>,
+            _: &[CertificateDer<'_>],
+            _: &ServerName<'_>,
+            _: &[u8],
+            _: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
             Ok(ServerCertVerified::assertion())
         }
 
-        fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
+        fn verify_tls12_signature(
+            &self,
+            m: &[u8],
+            c: &CertificateDer<'_>,
+            d: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls12_signature(
+                m,
+                c,
+                d,
+                &self.0.signature_verification_algorithms,
+            )
         }
 
-        fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
+        fn verify_tls13_signature(
+            &self,
+            m: &[u8],
+            c: &CertificateDer<'_>,
+            d: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls13_signature(
+                m,
+                c,
+                d,
+                &self.0.signature_verification_algorithms,
+            )
         }
 
         fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -26,7 +26,11 @@ pub struct Node {
 
 impl Default for Node {
     fn default() -> Self {
-        Node { pop: default_pop(), data_dir: None, admin: default_admin() }
+        Node {
+            pop: default_pop(),
+            data_dir: None,
+            admin: default_admin(),
+        }
     }
 }
 

@@ -66,7 +66,9 @@ pub struct OriginClient {
 
 impl std::fmt::Debug for OriginClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OriginClient").field("origin", &self.origin.id).finish()
+        f.debug_struct("OriginClient")
+            .field("origin", &self.origin.id)
+            .finish()
     }
 }
 
@@ -77,8 +79,15 @@ impl OriginClient {
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(origin.connection_timeout));
-        let tls = crate::tls::origin_client_config(provider, origin.tls_verify, origin.ca_file.as_deref(), Vec::new())?;
-        let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http();
+        let tls = crate::tls::origin_client_config(
+            provider,
+            origin.tls_verify,
+            origin.ca_file.as_deref(),
+            Vec::new(),
+        )?;
+        let builder = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http();
         let connector = match origin.http_version {
             OriginHttpVersion::Http11 => builder.enable_http1().wrap_connector(http),
             OriginHttpVersion::Http2 => builder.enable_http2().wrap_connector(http),
@@ -91,7 +100,9 @@ impl OriginClient {
             .http1_preserve_header_case(false)
             .set_host(false);
         if origin.http_version == OriginHttpVersion::Http2 {
-            client.http2_only(true).http2_keep_alive_interval(Some(Duration::from_secs(20)));
+            client
+                .http2_only(true)
+                .http2_keep_alive_interval(Some(Duration::from_secs(20)));
         }
         let authority = |port: u16, default: u16| -> Option<Authority> {
             let host = if origin.domain_name.contains(':') {
@@ -99,15 +110,27 @@ impl OriginClient {
             } else {
                 origin.domain_name.clone()
             };
-            let text = if port == default { host } else { format!("{host}:{port}") };
+            let text = if port == default {
+                host
+            } else {
+                format!("{host}:{port}")
+            };
             text.parse().ok()
         };
         let http_authority = authority(origin.http_port, 80);
         let https_authority = authority(origin.https_port, 443);
         if http_authority.is_none() || https_authority.is_none() {
-            return Err(EdgeError::Tls(format!("origin {}: `{}` is not a valid host", origin.id, origin.domain_name)));
+            return Err(EdgeError::Tls(format!(
+                "origin {}: `{}` is not a valid host",
+                origin.id, origin.domain_name
+            )));
         }
-        Ok(OriginClient { client: client.build(connector), origin, http_authority, https_authority })
+        Ok(OriginClient {
+            client: client.build(connector),
+            origin,
+            http_authority,
+            https_authority,
+        })
     }
 
     /// Whether requests for a viewer on `viewer_https` go over HTTPS.
@@ -121,15 +144,25 @@ impl OriginClient {
 
     /// The `Host` value for this origin (name and non-default port).
     pub fn host_header(&self, https: bool) -> &str {
-        let authority = if https { &self.https_authority } else { &self.http_authority };
+        let authority = if https {
+            &self.https_authority
+        } else {
+            &self.http_authority
+        };
         authority.as_ref().map(Authority::as_str).unwrap_or("")
     }
 
     /// The absolute URI of `path_and_query` on this origin, with the origin path prepended.
     pub fn uri(&self, https: bool, path_and_query: &str) -> Result<Uri, OriginError> {
         let full = format!("{}{}", self.origin.origin_path, path_and_query);
-        let path: PathAndQuery = full.parse().map_err(|_| self.protocol(format!("bad request path `{full}`")))?;
-        let authority = if https { self.https_authority.clone() } else { self.http_authority.clone() };
+        let path: PathAndQuery = full
+            .parse()
+            .map_err(|_| self.protocol(format!("bad request path `{full}`")))?;
+        let authority = if https {
+            self.https_authority.clone()
+        } else {
+            self.http_authority.clone()
+        };
         Uri::builder()
             .scheme(if https { Scheme::HTTPS } else { Scheme::HTTP })
             .authority(authority.ok_or_else(|| self.protocol("no authority".to_owned()))?)
@@ -151,22 +184,32 @@ impl OriginClient {
                 });
             }
             Ok(Err(error)) if error.is_connect() => {
-                return Err(OriginError::Connect { origin: self.origin.id.clone(), reason: error_chain(&error) });
+                return Err(OriginError::Connect {
+                    origin: self.origin.id.clone(),
+                    reason: error_chain(&error),
+                });
             }
             Ok(Err(error)) => return Err(self.protocol(error_chain(&error))),
             Ok(Ok(response)) => response,
         };
         let latency = started.elapsed();
-        Ok(OriginResponse { response: self.wrap_body(response), latency })
+        Ok(OriginResponse {
+            response: self.wrap_body(response),
+            latency,
+        })
     }
 
     fn wrap_body(&self, response: Response<Incoming>) -> Response<Body> {
         let timeout = self.origin.read_timeout;
-        response.map(|body| crate::body::boxed(TimeoutBody::new(body, timeout, "origin response body")))
+        response
+            .map(|body| crate::body::boxed(TimeoutBody::new(body, timeout, "origin response body")))
     }
 
     fn protocol(&self, reason: String) -> OriginError {
-        OriginError::Protocol { origin: self.origin.id.clone(), reason }
+        OriginError::Protocol {
+            origin: self.origin.id.clone(),
+            reason,
+        }
     }
 }
 

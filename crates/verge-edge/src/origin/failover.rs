@@ -30,15 +30,20 @@ pub async fn fetch(
 ) -> FetchOutcome {
     let (candidates, codes): (Vec<usize>, &[u16]) = match target {
         Target::Origin(index) => (vec![*index], &[]),
-        Target::Group { primary, secondary, failover_status_codes } => {
-            (vec![*primary, *secondary], failover_status_codes.as_slice())
-        }
+        Target::Group {
+            primary,
+            secondary,
+            failover_status_codes,
+        } => (vec![*primary, *secondary], failover_status_codes.as_slice()),
     };
-    let may_fail_over = candidates.len() > 1 && matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let may_fail_over =
+        candidates.len() > 1 && matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     let mut last: Option<FetchOutcome> = None;
 
     for (position, index) in candidates.iter().copied().enumerate() {
-        let Some(client) = clients.get(index) else { continue };
+        let Some(client) = clients.get(index) else {
+            continue;
+        };
         let is_last = position + 1 == candidates.len() || !may_fail_over;
         let result = attempts(client, body, &build).await;
         // A body the failed attempt started reading cannot be sent again.
@@ -47,7 +52,11 @@ pub async fn fetch(
                 Ok(response) => codes.contains(&response.response.status().as_u16()),
                 Err(_) => true,
             };
-        let outcome = FetchOutcome { result, origin: index, failed_over: position > 0 };
+        let outcome = FetchOutcome {
+            result,
+            origin: index,
+            failed_over: position > 0,
+        };
         if is_last || !retry_elsewhere {
             return outcome;
         }
@@ -59,7 +68,10 @@ pub async fn fetch(
         last = Some(outcome);
     }
     last.unwrap_or_else(|| FetchOutcome {
-        result: Err(OriginError::Connect { origin: String::new(), reason: "no origin configured".to_owned() }),
+        result: Err(OriginError::Connect {
+            origin: String::new(),
+            reason: "no origin configured".to_owned(),
+        }),
         origin: 0,
         failed_over: false,
     })

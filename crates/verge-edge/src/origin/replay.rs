@@ -24,7 +24,11 @@ impl ReplayableBody {
     pub fn new(body: Body) -> Self {
         let hint = body.size_hint();
         let end_stream = body.is_end_stream();
-        ReplayableBody { slot: Arc::new(Mutex::new(Some(body))), hint, end_stream }
+        ReplayableBody {
+            slot: Arc::new(Mutex::new(Some(body))),
+            hint,
+            end_stream,
+        }
     }
 
     /// Whether the body is still unread, so another attempt can send it.
@@ -37,7 +41,11 @@ impl ReplayableBody {
         if self.end_stream {
             return crate::body::empty();
         }
-        crate::body::boxed(Attempt { slot: self.slot.clone(), taken: None, hint: self.hint })
+        crate::body::boxed(Attempt {
+            slot: self.slot.clone(),
+            taken: None,
+            hint: self.hint,
+        })
     }
 }
 

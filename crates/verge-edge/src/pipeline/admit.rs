@@ -23,7 +23,9 @@ pub fn admit(parts: &Parts, conn: &ConnInfo, max_header_bytes: usize) -> Result<
 
     if parts.version <= Version::HTTP_11 {
         if conn.framing_ambiguous() {
-            return Err(ProxyError::BadRequest("both Content-Length and Transfer-Encoding"));
+            return Err(ProxyError::BadRequest(
+                "both Content-Length and Transfer-Encoding",
+            ));
         }
         let lengths: Vec<&[u8]> = parts
             .headers
@@ -33,12 +35,17 @@ pub fn admit(parts: &Parts, conn: &ConnInfo, max_header_bytes: usize) -> Result<
             .map(|v| v.trim_ascii())
             .collect();
         if !lengths.is_empty() && parts.headers.contains_key(header::TRANSFER_ENCODING) {
-            return Err(ProxyError::BadRequest("both Content-Length and Transfer-Encoding"));
+            return Err(ProxyError::BadRequest(
+                "both Content-Length and Transfer-Encoding",
+            ));
         }
         if lengths.windows(2).any(|pair| pair[0] != pair[1]) {
             return Err(ProxyError::BadRequest("conflicting Content-Length values"));
         }
-        if lengths.iter().any(|v| v.is_empty() || !v.iter().all(u8::is_ascii_digit)) {
+        if lengths
+            .iter()
+            .any(|v| v.is_empty() || !v.iter().all(u8::is_ascii_digit))
+        {
             return Err(ProxyError::BadRequest("invalid Content-Length"));
         }
         if parts.version == Version::HTTP_11 && !parts.headers.contains_key(header::HOST) {
@@ -72,29 +79,65 @@ mod tests {
     fn size_limit() {
         let big = "x".repeat(2000);
         let request = parts(Version::HTTP_11, &[("host", "a"), ("x-big", &big)]);
-        assert!(matches!(admit(&request, &conn(), 1024), Err(ProxyError::HeadersTooLarge(_))));
+        assert!(matches!(
+            admit(&request, &conn(), 1024),
+            Err(ProxyError::HeadersTooLarge(_))
+        ));
         assert!(admit(&request, &conn(), 4096).is_ok());
     }
 
     #[test]
     fn framing() {
-        let both = parts(Version::HTTP_11, &[("host", "a"), ("content-length", "3"), ("transfer-encoding", "chunked")]);
-        assert!(matches!(admit(&both, &conn(), 20_000), Err(ProxyError::BadRequest(_))));
-        let differing = parts(Version::HTTP_11, &[("host", "a"), ("content-length", "3"), ("content-length", "4")]);
-        assert!(matches!(admit(&differing, &conn(), 20_000), Err(ProxyError::BadRequest(_))));
-        let same = parts(Version::HTTP_11, &[("host", "a"), ("content-length", "3, 3")]);
+        let both = parts(
+            Version::HTTP_11,
+            &[
+                ("host", "a"),
+                ("content-length", "3"),
+                ("transfer-encoding", "chunked"),
+            ],
+        );
+        assert!(matches!(
+            admit(&both, &conn(), 20_000),
+            Err(ProxyError::BadRequest(_))
+        ));
+        let differing = parts(
+            Version::HTTP_11,
+            &[
+                ("host", "a"),
+                ("content-length", "3"),
+                ("content-length", "4"),
+            ],
+        );
+        assert!(matches!(
+            admit(&differing, &conn(), 20_000),
+            Err(ProxyError::BadRequest(_))
+        ));
+        let same = parts(
+            Version::HTTP_11,
+            &[("host", "a"), ("content-length", "3, 3")],
+        );
         assert!(admit(&same, &conn(), 20_000).is_ok());
         let no_host = parts(Version::HTTP_11, &[]);
-        assert!(matches!(admit(&no_host, &conn(), 20_000), Err(ProxyError::BadRequest(_))));
+        assert!(matches!(
+            admit(&no_host, &conn(), 20_000),
+            Err(ProxyError::BadRequest(_))
+        ));
         assert!(admit(&parts(Version::HTTP_2, &[]), &conn(), 20_000).is_ok());
     }
 
     #[test]
     fn ambiguous_connection_framing() {
-        let request = parts(Version::HTTP_11, &[("host", "a"), ("transfer-encoding", "chunked")]);
+        let request = parts(
+            Version::HTTP_11,
+            &[("host", "a"), ("transfer-encoding", "chunked")],
+        );
         let conn = conn();
         assert!(admit(&request, &conn, 20_000).is_ok());
-        conn.ambiguous_framing.store(true, std::sync::atomic::Ordering::Release);
-        assert!(matches!(admit(&request, &conn, 20_000), Err(ProxyError::BadRequest(_))));
+        conn.ambiguous_framing
+            .store(true, std::sync::atomic::Ordering::Release);
+        assert!(matches!(
+            admit(&request, &conn, 20_000),
+            Err(ProxyError::BadRequest(_))
+        ));
     }
 }

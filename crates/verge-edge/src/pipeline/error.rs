@@ -60,7 +60,9 @@ impl ProxyError {
             ProxyError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ProxyError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ProxyError::UnknownHost(_) => StatusCode::MISDIRECTED_REQUEST,
-            ProxyError::Disabled | ProxyError::HttpsRequired | ProxyError::GeoBlocked => StatusCode::FORBIDDEN,
+            ProxyError::Disabled | ProxyError::HttpsRequired | ProxyError::GeoBlocked => {
+                StatusCode::FORBIDDEN
+            }
             ProxyError::RedirectToHttps(_) => StatusCode::MOVED_PERMANENTLY,
             ProxyError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ProxyError::Loop => StatusCode::LOOP_DETECTED,
@@ -72,7 +74,9 @@ impl ProxyError {
     /// Which side failed.
     pub fn side(&self) -> Side {
         match self {
-            ProxyError::BadRequest(_) | ProxyError::HeadersTooLarge(_) | ProxyError::UnknownHost(_) => Side::Viewer,
+            ProxyError::BadRequest(_)
+            | ProxyError::HeadersTooLarge(_)
+            | ProxyError::UnknownHost(_) => Side::Viewer,
             ProxyError::Origin(_) => Side::Origin,
             _ => Side::Edge,
         }
@@ -81,7 +85,9 @@ impl ProxyError {
     /// CloudFront's `x-edge-detailed-result-type` for this failure.
     pub fn detail(&self) -> &'static str {
         match self {
-            ProxyError::BadRequest(_) | ProxyError::UnknownHost(_) | ProxyError::Loop => "InvalidRequest",
+            ProxyError::BadRequest(_) | ProxyError::UnknownHost(_) | ProxyError::Loop => {
+                "InvalidRequest"
+            }
             ProxyError::HeadersTooLarge(_) => "InvalidRequestHeader",
             ProxyError::MethodNotAllowed(_) => "InvalidRequestMethod",
             ProxyError::GeoBlocked => "ClientGeoBlocked",
@@ -97,14 +103,19 @@ impl ProxyError {
     pub fn response(&self, request_id: &str, pop: &str) -> Response<Body> {
         let status = self.status();
         let message = match self {
-            ProxyError::Origin(_) => "The origin could not be reached or did not answer correctly.".to_owned(),
+            ProxyError::Origin(_) => {
+                "The origin could not be reached or did not answer correctly.".to_owned()
+            }
             other => other.to_string(),
         };
         let page = error_page(status, &message, request_id, pop);
         let mut response = Response::new(full(page));
         *response.status_mut() = status;
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
         headers.insert(header::SERVER, HeaderValue::from_static("verge"));
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         match self {
@@ -129,7 +140,11 @@ impl ProxyError {
 
 /// The edge's own error page; every dynamic part is HTML-escaped.
 pub fn error_page(status: StatusCode, message: &str, request_id: &str, pop: &str) -> String {
-    let title = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
+    let title = format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    );
     format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body><h1>{title}</h1>\n<p>{}</p>\n<hr><p><small>Request id {} &middot; POP {} &middot; verge</small></p></body></html>\n",
         escape(message),
@@ -159,7 +174,12 @@ mod tests {
 
     #[test]
     fn pages_escape_viewer_input() {
-        let page = error_page(StatusCode::MISDIRECTED_REQUEST, "no host `<script>`", "id", "pop");
+        let page = error_page(
+            StatusCode::MISDIRECTED_REQUEST,
+            "no host `<script>`",
+            "id",
+            "pop",
+        );
         assert!(page.contains("&lt;script&gt;"));
         assert!(!page.contains("<script>"));
     }
@@ -168,7 +188,10 @@ mod tests {
     fn statuses() {
         assert_eq!(ProxyError::HeadersTooLarge(1).status(), 431);
         assert_eq!(ProxyError::UnknownHost("x".into()).status(), 421);
-        let timeout = ProxyError::Origin(OriginError::Timeout { origin: "a".into(), seconds: 1 });
+        let timeout = ProxyError::Origin(OriginError::Timeout {
+            origin: "a".into(),
+            seconds: 1,
+        });
         assert_eq!(timeout.status(), 504);
         assert_eq!(timeout.side(), Side::Origin);
     }

@@ -29,7 +29,18 @@ pub async fn forward(
     path_and_query: &str,
     body: Body,
 ) -> Result<Response<Body>, ProxyError> {
-    forward_as(state, snapshot, ctx, distribution, behavior, &parts.method, parts, path_and_query, body).await
+    forward_as(
+        state,
+        snapshot,
+        ctx,
+        distribution,
+        behavior,
+        &parts.method,
+        parts,
+        path_and_query,
+        body,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -55,40 +66,65 @@ async fn forward_as(
         }
     });
     let replay = ReplayableBody::new(boxed(body));
-    let pop = &snapshot.config.node.pop;
     let host = viewer_host(parts);
     let view: &RequestContext = ctx;
-    let outcome = fetch(clients, &behavior.target, method, &replay, |client, body| {
-        let https = client.uses_https(view.conn.https());
-        let uri = client.uri(https, path_and_query)?;
-        let version = match client.origin.http_version {
-            OriginHttpVersion::Http11 => Version::HTTP_11,
-            OriginHttpVersion::Http2 => Version::HTTP_2,
-        };
-        let mut request = Request::builder()
-            .method(method.clone())
-            .uri(uri)
-            .version(version)
-            .body(body)
-            .map_err(|e| OriginError::Protocol { origin: client.origin.id.clone(), reason: e.to_string() })?;
-        *request.headers_mut() =
-            origin_headers(&behavior.origin_request_policy, &parts.headers, host, parts.version, view, client, https, pop);
-        if method != parts.method {
-            // A custom error page is fetched without the viewer's body: drop its framing.
-            for name in ["content-length", "content-type", "content-encoding", "transfer-encoding"] {
-                request.headers_mut().remove(name);
+    let outcome = fetch(
+        clients,
+        &behavior.target,
+        method,
+        &replay,
+        |client, body| {
+            let https = client.uses_https(view.conn.https());
+            let uri = client.uri(https, path_and_query)?;
+            let version = match client.origin.http_version {
+                OriginHttpVersion::Http11 => Version::HTTP_11,
+                OriginHttpVersion::Http2 => Version::HTTP_2,
+            };
+            let mut request = Request::builder()
+                .method(method.clone())
+                .uri(uri)
+                .version(version)
+                .body(body)
+                .map_err(|e| OriginError::Protocol {
+                    origin: client.origin.id.clone(),
+                    reason: e.to_string(),
+                })?;
+            *request.headers_mut() = origin_headers(
+                &behavior.origin_request_policy,
+                &parts.headers,
+                host,
+                parts.version,
+                view,
+                client,
+                https,
+                &snapshot.via,
+            );
+            if method != parts.method {
+                // A custom error page is fetched without the viewer's body: drop its framing.
+                for name in [
+                    "content-length",
+                    "content-type",
+                    "content-encoding",
+                    "transfer-encoding",
+                ] {
+                    request.headers_mut().remove(name);
+                }
             }
-        }
-        Ok(request)
-    })
+            Ok(request)
+        },
+    )
     .await;
 
-    let origin_id = clients.get(outcome.origin).map_or("-", |c| c.origin.id.as_str());
+    let origin_id = clients
+        .get(outcome.origin)
+        .map_or("-", |c| c.origin.id.as_str());
     ctx.origin = Some(origin_id.to_owned());
     let handles = snapshot.distribution_metrics.get(&distribution.id);
     let count = |outcome_label: &str| match handles {
         Some(handles) => handles.origin_request(outcome.origin, outcome_label),
-        None => state.metrics.origin_request(&distribution.id, origin_id, outcome_label),
+        None => state
+            .metrics
+            .origin_request(&distribution.id, origin_id, outcome_label),
     };
     if outcome.failed_over {
         count("failover");
@@ -97,7 +133,8 @@ async fn forward_as(
         Ok(origin_response) => {
             count("ok");
             if let Some(handles) = handles {
-                handles.observe_origin_latency(outcome.origin, origin_response.latency.as_secs_f64());
+                handles
+                    .observe_origin_latency(outcome.origin, origin_response.latency.as_secs_f64());
             }
             ctx.origin_latency = Some(origin_response.latency);
             let mut response = origin_response.response;
@@ -107,7 +144,9 @@ async fn forward_as(
         Err(error) if viewer_failed.load(Ordering::Relaxed) => {
             tracing::debug!(distribution = %distribution.id, %error, "Viewer request body failed");
             count("viewer_body_error");
-            Err(ProxyError::BadRequest("the request body was incomplete or malformed"))
+            Err(ProxyError::BadRequest(
+                "the request body was incomplete or malformed",
+            ))
         }
         Err(error) => {
             count(match &error {
@@ -136,8 +175,18 @@ pub async fn custom_error(
     let page = rule.response_page_path.as_deref()?;
     let code = http::StatusCode::from_u16(rule.response_code.unwrap_or(status)).ok()?;
     let behavior = distribution.behavior_for(page);
-    let fetched =
-        forward_as(state, snapshot, ctx, distribution, behavior, &Method::GET, parts, page, empty()).await;
+    let fetched = forward_as(
+        state,
+        snapshot,
+        ctx,
+        distribution,
+        behavior,
+        &Method::GET,
+        parts,
+        page,
+        empty(),
+    )
+    .await;
     match fetched {
         Ok(mut response) if response.status().is_success() => {
             *response.status_mut() = code;

@@ -14,14 +14,22 @@ use crate::snapshot::Snapshot;
 use crate::state::EdgeState;
 
 /// Wraps the response body so the request is logged and counted when it ends.
-pub fn log(state: &Arc<EdgeState>, snapshot: &Snapshot, ctx: RequestContext, parts: &Parts, response: Response<Body>) -> Response<Body> {
+pub fn log(
+    state: &Arc<EdgeState>,
+    snapshot: &Snapshot,
+    ctx: RequestContext,
+    parts: &Parts,
+    response: Response<Body>,
+) -> Response<Body> {
     let (head, body) = response.into_parts();
     let time_to_first_byte = ctx.started.elapsed();
     let distribution = ctx.distribution_id().to_owned();
     let handles = snapshot.distribution_metrics.get(&distribution).cloned();
     match &handles {
         Some(handles) => handles.observe_time_to_first_byte(time_to_first_byte.as_secs_f64()),
-        None => state.metrics.observe_time_to_first_byte(&distribution, time_to_first_byte.as_secs_f64()),
+        None => state
+            .metrics
+            .observe_time_to_first_byte(&distribution, time_to_first_byte.as_secs_f64()),
     }
 
     let header_bytes = head_size(head.status.as_u16(), &head.headers);
@@ -29,10 +37,16 @@ pub fn log(state: &Arc<EdgeState>, snapshot: &Snapshot, ctx: RequestContext, par
     let status = head.status.as_u16();
     let result_type = ctx.result.as_str();
     // The record costs a few allocations; build it only when someone reads it.
-    let mut record = state
-        .access_log
-        .is_enabled()
-        .then(|| record(snapshot, &ctx, parts, &head, &distribution, time_to_first_byte));
+    let mut record = state.access_log.is_enabled().then(|| {
+        record(
+            snapshot,
+            &ctx,
+            parts,
+            &head,
+            &distribution,
+            time_to_first_byte,
+        )
+    });
 
     let sent = Arc::new(AtomicU64::new(0));
     let state = state.clone();
@@ -44,7 +58,11 @@ pub fn log(state: &Arc<EdgeState>, snapshot: &Snapshot, ctx: RequestContext, par
         let cs_bytes = bytes_in.load(Ordering::Relaxed) + request_head;
         match &handles {
             Some(handles) => handles.record_request(status, result_type, cs_bytes, sc_bytes),
-            None => state.metrics.record_request(&distribution, status, result_type, cs_bytes, sc_bytes),
+            None => {
+                state
+                    .metrics
+                    .record_request(&distribution, status, result_type, cs_bytes, sc_bytes)
+            }
         }
         if let Some(mut record) = record.take() {
             record.sc_bytes = sc_bytes;
@@ -68,7 +86,11 @@ fn record(
     distribution: &str,
     time_to_first_byte: std::time::Duration,
 ) -> AccessLogRecord {
-    let header = |map: &HeaderMap, name: header::HeaderName| map.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header = |map: &HeaderMap, name: header::HeaderName| {
+        map.get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     AccessLogRecord {
         timestamp: ctx.started_at,
         edge_location: snapshot.config.node.pop.clone(),
@@ -92,7 +114,10 @@ fn record(
         protocol: if ctx.conn.https() { "https" } else { "http" }.to_owned(),
         cs_bytes: 0,
         time_taken: Default::default(),
-        forwarded_for: header(&parts.headers, header::HeaderName::from_static("x-forwarded-for")),
+        forwarded_for: header(
+            &parts.headers,
+            header::HeaderName::from_static("x-forwarded-for"),
+        ),
         tls_protocol: ctx.conn.tls.as_ref().map(|t| t.version.to_owned()),
         tls_cipher: ctx.conn.tls.as_ref().map(|t| t.cipher.to_owned()),
         response_result_type: ctx.result.as_str().to_owned(),
@@ -124,5 +149,8 @@ pub(crate) fn uri_len(parts: &Parts) -> u64 {
 
 fn head_size(status: u16, headers: &HeaderMap) -> u64 {
     let line = if status == 0 { 0 } else { 17 };
-    line + headers.iter().map(|(n, v)| (n.as_str().len() + v.len() + 4) as u64).sum::<u64>()
+    line + headers
+        .iter()
+        .map(|(n, v)| (n.as_str().len() + v.len() + 4) as u64)
+        .sum::<u64>()
 }

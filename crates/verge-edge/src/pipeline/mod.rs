@@ -29,14 +29,22 @@ use crate::snapshot::Snapshot;
 use crate::state::EdgeState;
 
 /// Serves one viewer request.
-pub async fn handle(state: Arc<EdgeState>, conn: Arc<ConnInfo>, request: Request<Incoming>) -> Response<Body> {
+pub async fn handle(
+    state: Arc<EdgeState>,
+    conn: Arc<ConnInfo>,
+    request: Request<Incoming>,
+) -> Response<Body> {
     let snapshot = state.snapshot.load_full();
     let mut ctx = RequestContext::new(conn);
     ctx.geo = snapshot.geo.lookup(ctx.conn.peer.ip());
     let (parts, body) = request.into_parts();
     let limits = &snapshot.config.limits;
-    let body = TimeoutBody::new(body, limits.body_timeout, "viewer request body");
-    let body = boxed(CountingBody::new(body, ctx.bytes_in.clone()));
+    let body = if http_body::Body::is_end_stream(&body) {
+        crate::body::empty()
+    } else {
+        let body = TimeoutBody::new(body, limits.body_timeout, "viewer request body");
+        boxed(CountingBody::new(body, ctx.bytes_in.clone()))
+    };
 
     let response = match proxy(&state, &snapshot, &mut ctx, &parts, body).await {
         Ok(response) => response,
@@ -46,7 +54,8 @@ pub async fn handle(state: Arc<EdgeState>, conn: Arc<ConnInfo>, request: Request
         // CloudFront reports origin and edge errors alike as `Error` in x-cache and logs.
         ctx.result = ResultType::Error;
     }
-    let response = viewer_response::viewer_response_filter(&state, &snapshot, &ctx, &parts, response);
+    let response =
+        viewer_response::viewer_response_filter(&state, &snapshot, &ctx, &parts, response);
     log::log(&state, &snapshot, ctx, &parts, response)
 }
 
@@ -74,11 +83,23 @@ async fn proxy(
         Some(query) => format!("{path}?{query}"),
         None => path,
     };
-    let response = forward::forward(state, snapshot, ctx, &distribution, behavior, parts, &path_and_query, body).await?;
+    let response = forward::forward(
+        state,
+        snapshot,
+        ctx,
+        &distribution,
+        behavior,
+        parts,
+        &path_and_query,
+        body,
+    )
+    .await?;
 
     if response.status().as_u16() >= 400 {
         let status = response.status().as_u16();
-        if let Some(replaced) = forward::custom_error(state, snapshot, ctx, &distribution, parts, status).await {
+        if let Some(replaced) =
+            forward::custom_error(state, snapshot, ctx, &distribution, parts, status).await
+        {
             return Ok(replaced);
         }
     }
@@ -111,11 +132,15 @@ async fn fail(
     }
     let status = error.status().as_u16();
     let distribution = ctx.distribution.clone();
-    let replaceable = !matches!(error, ProxyError::BadRequest(_) | ProxyError::RedirectToHttps(_) | ProxyError::UnknownHost(_));
-    if let (Some(distribution), true) = (distribution, replaceable) {
-        if let Some(replaced) = forward::custom_error(state, snapshot, ctx, &distribution, parts, status).await {
-            return replaced;
-        }
+    let replaceable = !matches!(
+        error,
+        ProxyError::BadRequest(_) | ProxyError::RedirectToHttps(_) | ProxyError::UnknownHost(_)
+    );
+    if let (Some(distribution), true) = (distribution, replaceable)
+        && let Some(replaced) =
+            forward::custom_error(state, snapshot, ctx, &distribution, parts, status).await
+    {
+        return replaced;
     }
     error.response(&ctx.request_id, &snapshot.config.node.pop)
 }

@@ -8,7 +8,7 @@ use http::{HeaderMap, Version};
 use verge_config::model::{HeaderBehavior, ItemBehavior, OriginRequestPolicy};
 
 use crate::context::RequestContext;
-use crate::headers::{append_list, remove_hop_by_hop, via_entry};
+use crate::headers::{append_list, remove_hop_by_hop};
 use crate::origin::OriginClient;
 
 /// Headers that describe the request body; forwarded whatever the policy says.
@@ -40,7 +40,7 @@ pub fn origin_headers(
     ctx: &RequestContext,
     client: &OriginClient,
     https: bool,
-    pop: &str,
+    via: &str,
 ) -> HeaderMap {
     let mut headers = HeaderMap::with_capacity(viewer.len() + 8);
     let wanted = |name: &str| {
@@ -97,7 +97,7 @@ pub fn origin_headers(
         HeaderName::from_static("x-forwarded-for"),
         &peer_ip,
     );
-    append_list(&mut headers, header::VIA, &via_entry(pop));
+    append_list(&mut headers, header::VIA, via);
     if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
         headers.insert(HeaderName::from_static("x-verge-request-id"), id);
     }

@@ -17,7 +17,12 @@ pub fn viewer_host(parts: &Parts) -> &str {
         .uri
         .authority()
         .map(|a| a.as_str())
-        .or_else(|| parts.headers.get(http::header::HOST).and_then(|v| v.to_str().ok()))
+        .or_else(|| {
+            parts
+                .headers
+                .get(http::header::HOST)
+                .and_then(|v| v.to_str().ok())
+        })
         .unwrap_or("")
 }
 
@@ -54,10 +59,19 @@ pub fn route(
             ViewerProtocolPolicy::AllowAll => {}
             ViewerProtocolPolicy::HttpsOnly => return Err(ProxyError::HttpsRequired),
             ViewerProtocolPolicy::RedirectToHttps => {
-                let host = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
+                let host = host
+                    .rsplit_once(':')
+                    .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+                    .map_or(host, |(h, _)| h);
                 let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-                let port = if https_port == 443 { String::new() } else { format!(":{https_port}") };
-                return Err(ProxyError::RedirectToHttps(format!("https://{host}{port}{target}")));
+                let port = if https_port == 443 {
+                    String::new()
+                } else {
+                    format!(":{https_port}")
+                };
+                return Err(ProxyError::RedirectToHttps(format!(
+                    "https://{host}{port}{target}"
+                )));
             }
         }
     }

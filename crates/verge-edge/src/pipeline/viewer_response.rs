@@ -9,7 +9,7 @@ use http::{Response, Version};
 use crate::body::Body;
 use crate::compress;
 use crate::context::RequestContext;
-use crate::headers::{append_list, via_entry};
+use crate::headers::append_list;
 use crate::response_policy::{self, ServerTiming, ViewerRequestInfo};
 use crate::snapshot::Snapshot;
 use crate::state::EdgeState;
@@ -58,17 +58,15 @@ pub fn viewer_response_filter(
     }
 
     let headers = &mut head.headers;
-    let x_cache = format!("{} from verge", ctx.result.as_str());
-    if let Ok(value) = HeaderValue::from_str(&x_cache) {
-        headers.insert(HeaderName::from_static("x-cache"), value);
-    }
-    append_list(headers, header::VIA, &via_entry(pop));
+    headers.insert(HeaderName::from_static("x-cache"), ctx.result.x_cache());
+    append_list(headers, header::VIA, &snapshot.via);
     if let Ok(value) = HeaderValue::from_str(&ctx.request_id) {
         headers.insert(HeaderName::from_static("x-verge-request-id"), value);
     }
-    if let Ok(value) = HeaderValue::from_str(pop) {
-        headers.insert(HeaderName::from_static("x-verge-pop"), value);
-    }
+    headers.insert(
+        HeaderName::from_static("x-verge-pop"),
+        snapshot.pop_header.clone(),
+    );
     if state.draining() && parts.version <= Version::HTTP_11 {
         headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }

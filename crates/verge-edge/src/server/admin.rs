@@ -39,7 +39,9 @@ pub async fn serve(listener: TcpListener, edge: Weak<Edge>) {
                 }
             });
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+            let _ = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         });
     }
 }
@@ -64,14 +66,27 @@ async fn route(edge: &Arc<Edge>, request: Request<Incoming>) -> Response<Body> {
             let edge = edge.clone();
             let result = tokio::task::spawn_blocking(move || edge.reload()).await;
             match result {
-                Ok(Ok(version)) => json_response(StatusCode::OK, json!({"status": "ok", "version": version})),
-                Ok(Err(error)) => json_response(StatusCode::BAD_REQUEST, json!({"status": "rejected", "errors": error.lines()})),
-                Err(_) => json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({"status": "failed"})),
+                Ok(Ok(version)) => {
+                    json_response(StatusCode::OK, json!({"status": "ok", "version": version}))
+                }
+                Ok(Err(error)) => json_response(
+                    StatusCode::BAD_REQUEST,
+                    json!({"status": "rejected", "errors": error.lines()}),
+                ),
+                Err(_) => json_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"status": "failed"}),
+                ),
             }
         }
         (&Method::GET, "/config") => json_response(StatusCode::OK, describe(edge)),
-        (_, "/metrics" | "/healthz" | "/reload" | "/config") => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
-        _ => text(StatusCode::NOT_FOUND, "not found: try /metrics, /healthz, /config or POST /reload\n"),
+        (_, "/metrics" | "/healthz" | "/reload" | "/config") => {
+            text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
+        }
+        _ => text(
+            StatusCode::NOT_FOUND,
+            "not found: try /metrics, /healthz, /config or POST /reload\n",
+        ),
     }
 }
 
@@ -104,13 +119,19 @@ fn describe(edge: &Edge) -> serde_json::Value {
 fn text(status: StatusCode, body: &'static str) -> Response<Body> {
     let mut response = Response::new(full(body));
     *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/plain; charset=utf-8"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response
 }
 
 fn json_response(status: StatusCode, value: serde_json::Value) -> Response<Body> {
     let mut response = Response::new(full(format!("{value}\n")));
     *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
     response
 }

@@ -17,7 +17,11 @@ pub struct Drain {
 
 impl Default for Drain {
     fn default() -> Self {
-        Drain { signal: watch::channel(false).0, open: AtomicUsize::new(0), closed: Notify::new() }
+        Drain {
+            signal: watch::channel(false).0,
+            open: AtomicUsize::new(0),
+            closed: Notify::new(),
+        }
     }
 }
 
@@ -30,7 +34,9 @@ impl Drain {
     /// Counts a connection until the returned guard is dropped.
     pub fn connection(self: &Arc<Self>) -> ConnectionGuard {
         self.open.fetch_add(1, Ordering::AcqRel);
-        ConnectionGuard { drain: self.clone() }
+        ConnectionGuard {
+            drain: self.clone(),
+        }
     }
 
     /// Open connections now.

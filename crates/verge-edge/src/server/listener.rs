@@ -31,7 +31,8 @@ pub struct BoundListener {
 pub fn bind(address: SocketAddr) -> Result<TcpListener, EdgeError> {
     let fail = |source| EdgeError::Bind { address, source };
     let domain = socket2::Domain::for_address(address);
-    let socket = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP)).map_err(fail)?;
+    let socket = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))
+        .map_err(fail)?;
     socket.set_reuse_address(true).map_err(fail)?;
     if address.is_ipv6() {
         socket.set_only_v6(true).map_err(fail)?;
@@ -79,7 +80,9 @@ impl AcceptLoop {
                 }
             };
             let _ = stream.set_nodelay(true);
-            let local = stream.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+            let local = stream
+                .local_addr()
+                .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
             let connection = Connection {
                 state: self.state.clone(),
                 builder: self.builder.clone(),
@@ -101,12 +104,26 @@ struct Connection {
 }
 
 impl Connection {
-    async fn serve(self, stream: TcpStream, peer: SocketAddr, local: SocketAddr, listener: &'static str) {
+    async fn serve(
+        self,
+        stream: TcpStream,
+        peer: SocketAddr,
+        local: SocketAddr,
+        listener: &'static str,
+    ) {
         let metrics = self.state.metrics.clone();
         metrics.connection_opened(listener);
         let Some(min_version) = self.tls else {
             let info = Arc::new(ConnInfo::new(peer, local, listener, None));
-            conn::serve(stream, self.state, info, self.builder, self.drain, self.limits).await;
+            conn::serve(
+                stream,
+                self.state,
+                info,
+                self.builder,
+                self.drain,
+                self.limits,
+            )
+            .await;
             metrics.connection_closed(listener);
             return;
         };
@@ -128,8 +145,12 @@ impl Connection {
         };
         let session = stream.get_ref().1;
         let tls = TlsInfo {
-            version: session.protocol_version().map_or("unknown", tls::version_name),
-            cipher: session.negotiated_cipher_suite().map_or("unknown", |s| tls::cipher_name(s.suite())),
+            version: session
+                .protocol_version()
+                .map_or("unknown", tls::version_name),
+            cipher: session
+                .negotiated_cipher_suite()
+                .map_or("unknown", |s| tls::cipher_name(s.suite())),
             handshake: tls::handshake_name(session.handshake_kind()),
             server_name: session.server_name().map(str::to_owned),
             alpn: match session.alpn_protocol() {
@@ -139,7 +160,15 @@ impl Connection {
             },
         };
         let info = Arc::new(ConnInfo::new(peer, local, listener, Some(tls)));
-        conn::serve(stream, self.state, info, self.builder, self.drain, self.limits).await;
+        conn::serve(
+            stream,
+            self.state,
+            info,
+            self.builder,
+            self.drain,
+            self.limits,
+        )
+        .await;
         metrics.connection_closed(listener);
     }
 }

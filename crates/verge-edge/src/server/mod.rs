@@ -75,7 +75,10 @@ pub struct Edge {
 impl Edge {
     /// Loads the configuration, binds every listener and starts serving. `data_dir`
     /// overrides `node.data_dir`.
-    pub async fn start(source: ConfigSource, data_dir: Option<PathBuf>) -> Result<Arc<Edge>, EdgeError> {
+    pub async fn start(
+        source: ConfigSource,
+        data_dir: Option<PathBuf>,
+    ) -> Result<Arc<Edge>, EdgeError> {
         let config = source.load()?;
         let data_dir = data_dir.or_else(|| config.node.data_dir.clone());
         let metrics = Arc::new(Metrics::new());
@@ -91,7 +94,11 @@ impl Edge {
         let access_log = match config.logging.access_log.as_deref() {
             None => AccessLog::disabled(),
             Some(target) => {
-                let destination = if target == "stdout" { LogDestination::Stdout } else { LogDestination::File(target.into()) };
+                let destination = if target == "stdout" {
+                    LogDestination::Stdout
+                } else {
+                    LogDestination::File(target.into())
+                };
                 let format = match config.logging.access_log_format {
                     verge_config::model::AccessLogFormat::Cloudfront => LogFormat::CloudFront,
                     verge_config::model::AccessLogFormat::Json => LogFormat::Json,
@@ -108,11 +115,17 @@ impl Edge {
         let mut listeners = Vec::new();
         for listener in &config.listeners {
             let socket = listener::bind(listener.address)?;
-            let address = socket.local_addr().map_err(|source| EdgeError::Bind { address: listener.address, source })?;
+            let address = socket.local_addr().map_err(|source| EdgeError::Bind {
+                address: listener.address,
+                source,
+            })?;
             if listener.tls && !listeners.iter().any(|l: &BoundListener| l.tls) {
                 state.set_https_port(address.port());
             }
-            listeners.push(BoundListener { address, tls: listener.tls });
+            listeners.push(BoundListener {
+                address,
+                tls: listener.tls,
+            });
             loops.push(listener::AcceptLoop {
                 listener: socket,
                 tls: listener.tls.then_some(listener.min_tls_version),
@@ -123,9 +136,21 @@ impl Edge {
             });
         }
         let admin_socket = listener::bind(config.node.admin)?;
-        let admin = admin_socket.local_addr().map_err(|source| EdgeError::Bind { address: config.node.admin, source })?;
+        let admin = admin_socket
+            .local_addr()
+            .map_err(|source| EdgeError::Bind {
+                address: config.node.admin,
+                source,
+            })?;
 
-        let edge = Arc::new(Edge { state, source, drain, listeners, admin, reload_lock: std::sync::Mutex::new(()) });
+        let edge = Arc::new(Edge {
+            state,
+            source,
+            drain,
+            listeners,
+            admin,
+            reload_lock: std::sync::Mutex::new(()),
+        });
         for accept in loops {
             tokio::spawn(accept.run());
         }
@@ -140,24 +165,42 @@ impl Edge {
 
     /// Reads the configuration again and swaps it in; on error the running one stays.
     pub fn reload(&self) -> Result<u64, ReloadError> {
-        let _one_at_a_time = self.reload_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let result = self.source.load().map_err(ReloadError::from).and_then(|config| {
-            let current = self.state.snapshot.load();
-            if config.listeners.len() != current.config.listeners.len()
-                || config.listeners.iter().zip(&current.config.listeners).any(|(a, b)| a.address != b.address || a.tls != b.tls)
-            {
-                // Limitation: listeners, limits and the access log are fixed at start.
-                tracing::warn!("Listener changes take effect at the next restart");
-            }
-            let snapshot = Snapshot::build(config, self.state.data_dir.as_ref(), Some(&current), &self.state.metrics)?;
-            let version = snapshot.version;
-            self.state.snapshot.store(Arc::new(snapshot));
-            Ok(version)
-        });
+        let _one_at_a_time = self
+            .reload_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let result = self
+            .source
+            .load()
+            .map_err(ReloadError::from)
+            .and_then(|config| {
+                let current = self.state.snapshot.load();
+                if config.listeners.len() != current.config.listeners.len()
+                    || config
+                        .listeners
+                        .iter()
+                        .zip(&current.config.listeners)
+                        .any(|(a, b)| a.address != b.address || a.tls != b.tls)
+                {
+                    // Limitation: listeners, limits and the access log are fixed at start.
+                    tracing::warn!("Listener changes take effect at the next restart");
+                }
+                let snapshot = Snapshot::build(
+                    config,
+                    self.state.data_dir.as_ref(),
+                    Some(&current),
+                    &self.state.metrics,
+                )?;
+                let version = snapshot.version;
+                self.state.snapshot.store(Arc::new(snapshot));
+                Ok(version)
+            });
         self.state.metrics.config_reload(result.is_ok());
         match &result {
             Ok(version) => tracing::info!(version, "Configuration reloaded"),
-            Err(error) => tracing::warn!(errors = %error.lines().join("; "), "Reload rejected, previous configuration keeps serving"),
+            Err(error) => {
+                tracing::warn!(errors = %error.lines().join("; "), "Reload rejected, previous configuration keeps serving")
+            }
         }
         result
     }
@@ -166,11 +209,18 @@ impl Edge {
     /// waits up to `deadline`. Returns the number of connections cut at the deadline.
     pub async fn drain(&self, deadline: Duration) -> usize {
         self.state.start_draining();
-        tracing::info!(open = self.drain.open(), deadline_s = deadline.as_secs(), "Draining");
+        tracing::info!(
+            open = self.drain.open(),
+            deadline_s = deadline.as_secs(),
+            "Draining"
+        );
         let left = self.drain.drain(deadline).await;
         self.state.access_log.flush().await;
         if left > 0 {
-            tracing::warn!(connections = left, "Drain deadline passed with connections open");
+            tracing::warn!(
+                connections = left,
+                "Drain deadline passed with connections open"
+            );
         } else {
             tracing::info!("Drained");
         }

@@ -24,7 +24,11 @@ use rustls::crypto::aws_lc_rs::{self, kx_group};
 /// aws-lc-rs with the key exchange groups in Verge's order of preference.
 pub fn provider() -> Arc<CryptoProvider> {
     let mut provider = aws_lc_rs::default_provider();
-    provider.kx_groups =
-        vec![kx_group::X25519MLKEM768, kx_group::X25519, kx_group::SECP256R1, kx_group::SECP384R1];
+    provider.kx_groups = vec![
+        kx_group::X25519MLKEM768,
+        kx_group::X25519,
+        kx_group::SECP256R1,
+        kx_group::SECP384R1,
+    ];
     Arc::new(provider)
 }

@@ -16,7 +16,10 @@ pub fn load_certified_key(
     cert: &Path,
     key: &Path,
 ) -> Result<Arc<CertifiedKey>, EdgeError> {
-    let bad = |path: &Path, reason: String| EdgeError::Certificate { path: path.to_path_buf(), reason };
+    let bad = |path: &Path, reason: String| EdgeError::Certificate {
+        path: path.to_path_buf(),
+        reason,
+    };
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .map_err(|e| bad(cert, e.to_string()))?
         .collect::<Result<_, _>>()

@@ -18,12 +18,18 @@ pub struct SniResolver {
 impl SniResolver {
     /// A resolver that serves `default` when no name matches (or no SNI was sent).
     pub fn new(default: Arc<CertifiedKey>) -> Self {
-        SniResolver { names: DomainIndex::new(), default }
+        SniResolver {
+            names: DomainIndex::new(),
+            default,
+        }
     }
 
     /// A resolver pre-sized for `names` names.
     pub fn with_capacity(default: Arc<CertifiedKey>, names: usize) -> Self {
-        SniResolver { names: DomainIndex::with_capacity(names), default }
+        SniResolver {
+            names: DomainIndex::with_capacity(names),
+            default,
+        }
     }
 
     /// Serves `key` for `name` (`shop.example.com` or `*.example.com`). A name listed twice

@@ -28,7 +28,10 @@ pub fn self_signed_key(
         return super::load_certified_key(provider, &cert_path, &key_path);
     }
     let (cert, key) = generate()?;
-    let io = |source| EdgeError::DataDir { path: dir.clone(), source };
+    let io = |source| EdgeError::DataDir {
+        path: dir.clone(),
+        source,
+    };
     std::fs::create_dir_all(&dir).map_err(io)?;
     std::fs::write(&cert_path, &cert).map_err(io)?;
     write_private(&key_path, &key).map_err(io)?;
@@ -37,18 +40,27 @@ pub fn self_signed_key(
 }
 
 fn generate() -> Result<(String, String), EdgeError> {
-    let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    let names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
     let certified = rcgen::generate_simple_self_signed(names)
         .map_err(|e| EdgeError::Tls(format!("cannot make a self-signed certificate: {e}")))?;
     Ok((certified.cert.pem(), certified.signing_key.serialize_pem()))
 }
 
-fn pem_pair(provider: &CryptoProvider, cert: &str, key: &str) -> Result<Arc<CertifiedKey>, EdgeError> {
+fn pem_pair(
+    provider: &CryptoProvider,
+    cert: &str,
+    key: &str,
+) -> Result<Arc<CertifiedKey>, EdgeError> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
     let bad = |reason: String| EdgeError::Tls(format!("self-signed certificate: {reason}"));
-    let chain = vec![CertificateDer::from_pem_slice(cert.as_bytes()).map_err(|e| bad(e.to_string()))?];
+    let chain =
+        vec![CertificateDer::from_pem_slice(cert.as_bytes()).map_err(|e| bad(e.to_string()))?];
     let private = PrivateKeyDer::from_pem_slice(key.as_bytes()).map_err(|e| bad(e.to_string()))?;
     super::pem::certified_key(provider, chain, private, CERT_FILE).map_err(bad)
 }
@@ -58,7 +70,12 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
 
-    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
     file.write_all(contents.as_bytes())
 }
 
@@ -77,7 +94,10 @@ mod tests {
         let provider = super::super::provider();
         let first = self_signed_key(&provider, Some(&dir)).expect("created");
         let second = self_signed_key(&provider, Some(&dir)).expect("loaded");
-        assert_eq!(first.cert, second.cert, "the same certificate after a restart");
+        assert_eq!(
+            first.cert, second.cert,
+            "the same certificate after a restart"
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 }

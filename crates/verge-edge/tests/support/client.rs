@@ -40,19 +40,31 @@ impl Reply {
 
 /// A request builder with a Host header.
 pub fn request(method: &str, host: &str, path: &str) -> http::request::Builder {
-    Request::builder().method(method).uri(path).header("host", host)
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", host)
 }
 
 async fn collect(response: http::Response<hyper::body::Incoming>) -> Reply {
     let (parts, body) = response.into_parts();
     let body = body.collect().await.expect("response body").to_bytes();
-    Reply { status: parts.status, version: parts.version, headers: parts.headers, body, peer_certificate: None, tls: None }
+    Reply {
+        status: parts.status,
+        version: parts.version,
+        headers: parts.headers,
+        body,
+        peer_certificate: None,
+        tls: None,
+    }
 }
 
 /// One request over a fresh HTTP/1.1 connection.
 pub async fn h1(addr: SocketAddr, request: Request<Full<Bytes>>) -> Reply {
     let stream = TcpStream::connect(addr).await.expect("connect");
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
     tokio::spawn(conn);
     collect(sender.send_request(request).await.expect("response")).await
 }
@@ -61,7 +73,10 @@ pub async fn h1(addr: SocketAddr, request: Request<Full<Bytes>>) -> Reply {
 pub async fn h2c(addr: SocketAddr, mut request: Request<Full<Bytes>>) -> Reply {
     absolute(&mut request, "http", addr);
     let stream = TcpStream::connect(addr).await.expect("connect");
-    let (mut sender, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await.expect("h2 handshake");
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .expect("h2 handshake");
     tokio::spawn(conn);
     collect(sender.send_request(request).await.expect("response")).await
 }
@@ -80,21 +95,32 @@ pub async fn h2_tls(addr: SocketAddr, sni: &str, mut request: Request<Full<Bytes
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let stream = TcpStream::connect(addr).await.expect("connect");
     let name = ServerName::try_from(sni.to_owned()).expect("server name");
-    let tls = connector.connect(name, stream).await.expect("TLS handshake");
+    let tls = connector
+        .connect(name, stream)
+        .await
+        .expect("TLS handshake");
     let (_, session) = tls.get_ref();
     let certificate = session.peer_certificates().and_then(|c| c.first()).cloned();
     let negotiated = (
         format!("{:?}", session.protocol_version().expect("version")),
-        format!("{:?}", session.negotiated_key_exchange_group().map(|g| g.name())),
+        format!(
+            "{:?}",
+            session.negotiated_key_exchange_group().map(|g| g.name())
+        ),
     );
     let h2 = session.alpn_protocol() == Some(b"h2");
     let mut reply = if h2 {
         absolute(&mut request, "https", addr);
-        let (mut sender, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls)).await.expect("h2 handshake");
+        let (mut sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+                .await
+                .expect("h2 handshake");
         tokio::spawn(conn);
         collect(sender.send_request(request).await.expect("response")).await
     } else {
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.expect("handshake");
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .expect("handshake");
         tokio::spawn(conn);
         collect(sender.send_request(request).await.expect("response")).await
     };
@@ -105,8 +131,16 @@ pub async fn h2_tls(addr: SocketAddr, sni: &str, mut request: Request<Full<Bytes
 
 /// HTTP/2 requests carry the authority in the URI; take it from the Host header.
 fn absolute(request: &mut Request<Full<Bytes>>, scheme: &str, addr: SocketAddr) {
-    let host = request.headers_mut().remove("host").and_then(|v| v.to_str().ok().map(str::to_owned)).unwrap_or_else(|| addr.to_string());
-    let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let host = request
+        .headers_mut()
+        .remove("host")
+        .and_then(|v| v.to_str().ok().map(str::to_owned))
+        .unwrap_or_else(|| addr.to_string());
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
     *request.uri_mut() = format!("{scheme}://{host}{path}").parse().expect("uri");
 }
 
@@ -132,15 +166,32 @@ pub async fn raw(addr: SocketAddr, bytes: &[u8]) -> (String, bool) {
 struct AcceptAny(Arc<rustls::crypto::CryptoProvider>);
 
 impl ServerCertVerifier for AcceptAny {
-    fn verify_server_cert(&self, _: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime) -> Result<ServerCertVerified, rustls::Error> {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
         Ok(ServerCertVerified::assertion())
     }
 
-    fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
     }
 
-    fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
     }
 

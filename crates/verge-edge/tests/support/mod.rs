@@ -50,8 +50,14 @@ impl TestEdge {
         let config_path = dir.path().join("verge.toml");
         std::fs::write(&config_path, format!("{NODE}\n{distributions}")).expect("write config");
         let source = ConfigSource::File(config_path.clone());
-        let edge = Edge::start(source, Some(dir.path().join("data"))).await.expect("edge starts");
-        TestEdge { edge, dir, config_path }
+        let edge = Edge::start(source, Some(dir.path().join("data")))
+            .await
+            .expect("edge starts");
+        TestEdge {
+            edge,
+            dir,
+            config_path,
+        }
     }
 
     /// The plain HTTP address.
@@ -66,13 +72,19 @@ impl TestEdge {
 
     /// Replaces the distributions part of the config file (for reload tests).
     pub fn rewrite(&self, distributions: &str) {
-        std::fs::write(&self.config_path, format!("{NODE}\n{distributions}")).expect("write config");
+        std::fs::write(&self.config_path, format!("{NODE}\n{distributions}"))
+            .expect("write config");
     }
 }
 
 /// A distribution answering `domains` from one HTTP origin at `origin`, with extra lines for
 /// the default cache behavior (inline table fields).
-pub fn distribution(id: &str, domains: &str, origin: std::net::SocketAddr, behavior: &str) -> String {
+pub fn distribution(
+    id: &str,
+    domains: &str,
+    origin: std::net::SocketAddr,
+    behavior: &str,
+) -> String {
     format!(
         r#"
 [[distributions]]

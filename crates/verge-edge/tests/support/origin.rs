@@ -65,7 +65,11 @@ pub fn respond_streamed(status: u16, body: OriginBody) -> Response<OriginBody> {
 }
 
 /// A response with a status, headers and a body.
-pub fn respond(status: u16, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+pub fn respond(
+    status: u16,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = StatusCode::from_u16(status).expect("valid status");
     for (name, value) in headers {
@@ -80,11 +84,23 @@ pub fn respond(status: u16, headers: &[(&str, &str)], body: impl Into<Bytes>) ->
 impl TestOrigin {
     /// An origin answering 200 with `hello from origin` and the path in `x-origin-path`.
     pub async fn hello() -> TestOrigin {
-        Self::start(|seen| respond(200, &[("content-type", "text/plain"), ("x-origin-path", seen.uri.path())], "hello from origin")).await
+        Self::start(|seen| {
+            respond(
+                200,
+                &[
+                    ("content-type", "text/plain"),
+                    ("x-origin-path", seen.uri.path()),
+                ],
+                "hello from origin",
+            )
+        })
+        .await
     }
 
     /// An origin answering with `handler`.
-    pub async fn start(handler: impl Fn(&Seen) -> Response<Full<Bytes>> + Send + Sync + 'static) -> TestOrigin {
+    pub async fn start(
+        handler: impl Fn(&Seen) -> Response<Full<Bytes>> + Send + Sync + 'static,
+    ) -> TestOrigin {
         Self::start_async(move |seen| {
             let response = handler(&seen).map(|body| body.boxed());
             async move { response }
@@ -108,7 +124,9 @@ impl TestOrigin {
         let accepted = connections.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 accepted.fetch_add(1, Ordering::SeqCst);
                 let handler = handler.clone();
                 let record = record.clone();
@@ -133,12 +151,19 @@ impl TestOrigin {
                             Ok::<_, Infallible>(handler(seen).await)
                         }
                     });
-                    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                    let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                    let builder =
+                        hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                    let _ = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
-        TestOrigin { addr, seen, connections }
+        TestOrigin {
+            addr,
+            seen,
+            connections,
+        }
     }
 
     /// Every request seen so far.

@@ -12,7 +12,14 @@ use super::labels::{
 use super::registry::Metrics;
 
 /// Result types with a handle slot; others go through the family lookup.
-const RESULTS: [&str; 6] = ["Hit", "RefreshHit", "OriginShieldHit", "Miss", "Error", "Redirect"];
+const RESULTS: [&str; 6] = [
+    "Hit",
+    "RefreshHit",
+    "OriginShieldHit",
+    "Miss",
+    "Error",
+    "Redirect",
+];
 /// Status classes in the order of `class_index`.
 const CLASSES: usize = 6;
 
@@ -30,7 +37,9 @@ pub struct DistributionMetrics {
 
 impl std::fmt::Debug for DistributionMetrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DistributionMetrics").field("distribution", &self.distribution).finish()
+        f.debug_struct("DistributionMetrics")
+            .field("distribution", &self.distribution)
+            .finish()
     }
 }
 
@@ -48,14 +57,28 @@ fn class_index(status: u16) -> usize {
 impl DistributionMetrics {
     /// Handles for `distribution` and its origins (by index, in configuration order).
     pub fn new(metrics: std::sync::Arc<Metrics>, distribution: &str, origins: &[&str]) -> Self {
-        let by_distribution = DistributionLabels { distribution: distribution.to_owned() };
-        let received = metrics.viewer_received_bytes.get_or_create(&by_distribution).clone();
-        let sent = metrics.viewer_sent_bytes.get_or_create(&by_distribution).clone();
-        let time_to_first_byte = metrics.time_to_first_byte.get_or_create(&by_distribution).clone();
+        let by_distribution = DistributionLabels {
+            distribution: distribution.to_owned(),
+        };
+        let received = metrics
+            .viewer_received_bytes
+            .get_or_create(&by_distribution)
+            .clone();
+        let sent = metrics
+            .viewer_sent_bytes
+            .get_or_create(&by_distribution)
+            .clone();
+        let time_to_first_byte = metrics
+            .time_to_first_byte
+            .get_or_create(&by_distribution)
+            .clone();
         let origin_latency = origins
             .iter()
             .map(|origin| {
-                let labels = OriginLabels { distribution: distribution.to_owned(), origin: (*origin).to_owned() };
+                let labels = OriginLabels {
+                    distribution: distribution.to_owned(),
+                    origin: (*origin).to_owned(),
+                };
                 metrics.origin_latency.get_or_create(&labels).clone()
             })
             .collect();
@@ -101,10 +124,11 @@ impl DistributionMetrics {
 
     /// Observes the time to the response head of the origin at `origin` (its index).
     pub fn observe_origin_latency(&self, origin: usize, seconds: f64) {
-        if let Some(histogram) = self.origin_latency.get(origin) {
-            if seconds.is_finite() && seconds >= 0.0 {
-                histogram.observe(seconds);
-            }
+        if let Some(histogram) = self.origin_latency.get(origin)
+            && seconds.is_finite()
+            && seconds >= 0.0
+        {
+            histogram.observe(seconds);
         }
     }
 
@@ -140,11 +164,22 @@ mod tests {
         shop.observe_origin_latency(0, 0.005);
         shop.origin_request(0, "ok");
         let text = metrics.encode();
-        let miss = sample_value(&text, "verge_requests_total{distribution=\"shop\",status_class=\"2xx\",cache_result=\"Miss\"}");
+        let miss = sample_value(
+            &text,
+            "verge_requests_total{distribution=\"shop\",status_class=\"2xx\",cache_result=\"Miss\"}",
+        );
         assert_eq!(miss, Some(2.0), "{text}");
         assert!(text.contains("cache_result=\"Unusual\""));
-        assert!(text.contains("verge_origin_latency_seconds_count{distribution=\"shop\",origin=\"app\"} 1"), "{text}");
-        let sent = sample_value(&text, "verge_viewer_sent_bytes_total{distribution=\"shop\"}");
+        assert!(
+            text.contains(
+                "verge_origin_latency_seconds_count{distribution=\"shop\",origin=\"app\"} 1"
+            ),
+            "{text}"
+        );
+        let sent = sample_value(
+            &text,
+            "verge_viewer_sent_bytes_total{distribution=\"shop\"}",
+        );
         assert_eq!(sent, Some(202.0));
     }
 }

@@ -23,8 +23,13 @@ pub async fn run(args: DemoArgs) -> Result<(), ServeError> {
     let config = demo_config(quick(&format!("http://{origin}"), &node)?);
     let edge = Edge::start(ConfigSource::Fixed(Box::new(config)), Some(node.data_dir())).await?;
 
-    let http = edge.http_address().map(|a| format!("http://{a}/")).unwrap_or_default();
-    let https = edge.https_address().map(|a| format!("https://localhost:{}/", a.port()));
+    let http = edge
+        .http_address()
+        .map(|a| format!("http://{a}/"))
+        .unwrap_or_default();
+    let https = edge
+        .https_address()
+        .map(|a| format!("https://localhost:{}/", a.port()));
     eprintln!("\nVerge demo is running.");
     eprintln!("  Edge over HTTP:    {http}");
     if let Some(https) = &https {
@@ -33,7 +38,10 @@ pub async fn run(args: DemoArgs) -> Result<(), ServeError> {
     eprintln!("  JSON API:          {http}api/time");
     eprintln!("  Login form:        {http}login");
     eprintln!("  Custom 404 page:   {http}no/such/page");
-    eprintln!("  Metrics:           http://{}/metrics", edge.admin_address());
+    eprintln!(
+        "  Metrics:           http://{}/metrics",
+        edge.admin_address()
+    );
     eprintln!("  Origin, direct:    http://{origin}/");
     eprintln!("Try: curl -si {http} | head -20      Stop with Ctrl-C.\n");
     run_until_signal(edge).await
@@ -52,12 +60,14 @@ fn demo_config(mut config: Config) -> Config {
         api.path_pattern = Some("/api/*".to_owned());
         api.response_headers_policy = Some("CORS-With-Preflight".to_owned());
         distribution.cache_behaviors.push(api);
-        distribution.custom_error_responses.push(CustomErrorResponse {
-            error_code: 404,
-            response_page_path: Some("/errors/404.html".to_owned()),
-            response_code: Some(404),
-            error_caching_min_ttl: None,
-        });
+        distribution
+            .custom_error_responses
+            .push(CustomErrorResponse {
+                error_code: 404,
+                response_page_path: Some("/errors/404.html".to_owned()),
+                response_code: Some(404),
+                error_caching_min_ttl: None,
+            });
         distribution.geo_restriction = GeoRestriction::default();
     }
     config

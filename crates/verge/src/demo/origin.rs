@@ -23,10 +23,14 @@ pub async fn start(address: SocketAddr) -> std::io::Result<SocketAddr> {
     let bound = listener.local_addr()?;
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             tokio::spawn(async move {
                 let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                let _ = builder.serve_connection(TokioIo::new(stream), service_fn(respond)).await;
+                let _ = builder
+                    .serve_connection(TokioIo::new(stream), service_fn(respond))
+                    .await;
             });
         }
     });
@@ -36,12 +40,22 @@ pub async fn start(address: SocketAddr) -> std::io::Result<SocketAddr> {
 async fn respond(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = request.uri().path().to_owned();
     let response = match (request.method(), path.as_str()) {
-        (&Method::GET | &Method::HEAD, "/" | "/index.html") => page(INDEX, "text/html; charset=utf-8", "public, max-age=60"),
-        (&Method::GET | &Method::HEAD, "/assets/app.css") => page(CSS, "text/css", "public, max-age=86400"),
-        (&Method::GET | &Method::HEAD, "/assets/app.js") => page(JS, "application/javascript", "public, max-age=86400"),
-        (&Method::GET | &Method::HEAD, "/errors/404.html") => page(NOT_FOUND, "text/html; charset=utf-8", "public, max-age=60"),
+        (&Method::GET | &Method::HEAD, "/" | "/index.html") => {
+            page(INDEX, "text/html; charset=utf-8", "public, max-age=60")
+        }
+        (&Method::GET | &Method::HEAD, "/assets/app.css") => {
+            page(CSS, "text/css", "public, max-age=86400")
+        }
+        (&Method::GET | &Method::HEAD, "/assets/app.js") => {
+            page(JS, "application/javascript", "public, max-age=86400")
+        }
+        (&Method::GET | &Method::HEAD, "/errors/404.html") => {
+            page(NOT_FOUND, "text/html; charset=utf-8", "public, max-age=60")
+        }
         (&Method::GET | &Method::HEAD, "/api/time") => api_time(&request),
-        (&Method::GET | &Method::HEAD, "/login") => page(&login_form(None), "text/html; charset=utf-8", "no-store"),
+        (&Method::GET | &Method::HEAD, "/login") => {
+            page(&login_form(None), "text/html; charset=utf-8", "no-store")
+        }
         (&Method::POST, "/login") => login(request).await,
         _ => {
             let mut response = page("not found\n", "text/plain", "no-store");
@@ -52,12 +66,22 @@ async fn respond(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, In
     Ok(response)
 }
 
-fn page(body: &str, content_type: &'static str, cache_control: &'static str) -> Response<Full<Bytes>> {
+fn page(
+    body: &str,
+    content_type: &'static str,
+    cache_control: &'static str,
+) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body.to_owned())));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
-    headers.insert(header::SERVER, HeaderValue::from_static("verge-demo-origin"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+    headers.insert(
+        header::SERVER,
+        HeaderValue::from_static("verge-demo-origin"),
+    );
     response
 }
 
@@ -67,11 +91,23 @@ fn api_time(request: &Request<Incoming>) -> Response<Full<Bytes>> {
         .iter()
         .filter(|(name, _)| {
             let name = name.as_str();
-            name.starts_with("cloudfront-") || name.starts_with("x-forwarded") || name == "via" || name == "host" || name == "x-verge-request-id"
+            name.starts_with("cloudfront-")
+                || name.starts_with("x-forwarded")
+                || name == "via"
+                || name == "host"
+                || name == "x-verge-request-id"
         })
-        .map(|(name, value)| (name.to_string(), String::from_utf8_lossy(value.as_bytes()).into()))
+        .map(|(name, value)| {
+            (
+                name.to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into(),
+            )
+        })
         .collect();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let body = serde_json::json!({ "unix_time": now, "origin_saw": seen });
     page(&format!("{body}\n"), "application/json", "no-store")
 }
@@ -91,14 +127,24 @@ async fn login(request: Request<Incoming>) -> Response<Full<Bytes>> {
         .find_map(|pair| pair.strip_prefix("user="))
         .map(|v| v.replace('+', " "))
         .unwrap_or_default();
-    let mut response = page(&login_form(Some(&user)), "text/html; charset=utf-8", "no-store");
-    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("session=demo; Path=/; HttpOnly; SameSite=Lax"));
+    let mut response = page(
+        &login_form(Some(&user)),
+        "text/html; charset=utf-8",
+        "no-store",
+    );
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("session=demo; Path=/; HttpOnly; SameSite=Lax"),
+    );
     response
 }
 
 fn login_form(user: Option<&str>) -> String {
     let greeting = match user {
-        Some(user) => format!("<p>Welcome, <strong>{}</strong>. A session cookie was set.</p>", escape(user)),
+        Some(user) => format!(
+            "<p>Welcome, <strong>{}</strong>. A session cookie was set.</p>",
+            escape(user)
+        ),
         None => String::new(),
     };
     format!(
