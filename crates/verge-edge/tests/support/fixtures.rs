@@ -142,10 +142,23 @@ pub async fn gzip(data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A loopback port with nothing listening: bound, read, and released.
+/// A loopback port where connections are refused.
 pub fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("local address").port()
+    // Bound but never listening, and kept for the life of the test process: connections are
+    // refused, and no other test can be given the port while tests run in parallel.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+        .expect("socket");
+    socket
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("bind");
+    let port = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("local address")
+        .port();
+    std::mem::forget(socket);
+    port
 }
 
 /// One HTTP/1.1 request over a fresh connection; also returns the viewer's local address,
