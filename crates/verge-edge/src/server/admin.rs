@@ -7,12 +7,17 @@ use std::sync::{Arc, Weak};
 use http::{Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use serde_json::json;
 use tokio::net::TcpListener;
 
 use super::Edge;
 use crate::body::{Body, full};
+
+/// Time an admin client has to send a request head.
+const ADMIN_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Longest life of one admin connection (a reload takes well under this).
+const ADMIN_CONNECTION_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Serves the admin API until the edge is dropped.
 pub async fn serve(listener: TcpListener, edge: Weak<Edge>) {
@@ -38,10 +43,14 @@ pub async fn serve(listener: TcpListener, edge: Weak<Edge>) {
                     Ok::<_, Infallible>(response)
                 }
             });
-            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            let _ = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(ADMIN_HEADER_TIMEOUT);
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            // An admin client that stops talking is dropped rather than kept forever.
+            let _ = tokio::time::timeout(ADMIN_CONNECTION_LIMIT, connection).await;
         });
     }
 }
