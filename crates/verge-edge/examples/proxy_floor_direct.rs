@@ -32,7 +32,10 @@ impl http_body::Body for Returning {
     type Data = Bytes;
     type Error = hyper::Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         let ended = matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream();
         if ended {
@@ -73,9 +76,14 @@ async fn connection(origin: &str, pool: &Pool) -> std::io::Result<SendRequest<In
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
-    let listen: SocketAddr = args.next().and_then(|a| a.parse().ok()).unwrap_or(([127, 0, 0, 1], 8091).into());
+    let listen: SocketAddr = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(([127, 0, 0, 1], 8091).into());
     let origin = args.next().unwrap_or_else(|| "127.0.0.1:3000".to_owned());
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let pool: Pool = Arc::new(Mutex::new(Vec::new()));
         let listener = TcpListener::bind(listen).await?;
@@ -89,17 +97,31 @@ fn main() -> std::io::Result<()> {
                     let pool = pool.clone();
                     let origin = origin.clone();
                     async move {
-                        let empty = || hyper::Response::new(http_body_util::Either::Right(http_body_util::Empty::new()));
-                        let Ok(mut sender) = connection(&origin, &pool).await else { return Ok::<_, Infallible>(empty()) };
+                        let empty = || {
+                            hyper::Response::new(http_body_util::Either::Right(
+                                http_body_util::Empty::new(),
+                            ))
+                        };
+                        let Ok(mut sender) = connection(&origin, &pool).await else {
+                            return Ok::<_, Infallible>(empty());
+                        };
                         let response = match sender.send_request(request).await {
-                            Ok(response) => response.map(|inner| http_body_util::Either::Left(Returning { inner, sender: Some(sender), pool })),
+                            Ok(response) => response.map(|inner| {
+                                http_body_util::Either::Left(Returning {
+                                    inner,
+                                    sender: Some(sender),
+                                    pool,
+                                })
+                            }),
                             Err(_) => empty(),
                         };
                         Ok(response)
                     }
                 });
                 let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                let _ = builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
             });
         }
     })

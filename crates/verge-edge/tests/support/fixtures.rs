@@ -146,8 +146,8 @@ pub async fn gzip(data: &[u8]) -> Vec<u8> {
 pub fn closed_port() -> u16 {
     // Bound but never listening, and kept for the life of the test process: connections are
     // refused, and no other test can be given the port while tests run in parallel.
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-        .expect("socket");
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
     socket
         .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
         .expect("bind");
