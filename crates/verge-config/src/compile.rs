@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::domains::DomainIndex;
 use crate::managed;
 use crate::model::{
-    CacheBehavior, Config, CustomErrorResponse, Distribution, GeoRestriction, Origin,
+    CacheBehavior, CachePolicy, Config, CustomErrorResponse, Distribution, GeoRestriction, Origin,
     OriginRequestPolicy, ResponseHeadersPolicy, ViewerProtocolPolicy,
 };
 use crate::pattern::PathPattern;
@@ -83,7 +83,9 @@ pub struct CompiledBehavior {
     pub allowed_methods: MethodSet,
     /// Whether responses may be compressed.
     pub compress: bool,
-    /// What reaches the origin.
+    /// TTLs and the cache key.
+    pub cache_policy: Arc<CachePolicy>,
+    /// What reaches the origin: the origin request policy plus everything in the cache key.
     pub origin_request_policy: Arc<OriginRequestPolicy>,
     /// What is added to responses.
     pub response_headers_policy: Option<Arc<ResponseHeadersPolicy>>,
@@ -171,14 +173,20 @@ fn compile_distribution(config: &Config, distribution: &Distribution) -> Compile
             None => Target::Origin(0),
         }
     };
-    let compile_behavior = |behavior: &CacheBehavior, pattern: PathPattern| CompiledBehavior {
-        pattern,
-        target: target_of(&behavior.target_origin),
-        viewer_protocol_policy: behavior.viewer_protocol_policy,
-        allowed_methods: MethodSet::from_names(&behavior.allowed_methods),
-        compress: behavior.compress,
-        origin_request_policy: Arc::new(origin_request_policy(config, behavior)),
-        response_headers_policy: response_headers_policy(config, behavior).map(Arc::new),
+    let compile_behavior = |behavior: &CacheBehavior, pattern: PathPattern| {
+        let forwarded = origin_request_policy(config, behavior);
+        let cache_policy = cache_policy(config, behavior, &forwarded);
+        let origin_request_policy = with_cache_key(forwarded, &cache_policy);
+        CompiledBehavior {
+            pattern,
+            target: target_of(&behavior.target_origin),
+            viewer_protocol_policy: behavior.viewer_protocol_policy,
+            allowed_methods: MethodSet::from_names(&behavior.allowed_methods),
+            compress: behavior.compress,
+            cache_policy: Arc::new(cache_policy),
+            origin_request_policy: Arc::new(origin_request_policy),
+            response_headers_policy: response_headers_policy(config, behavior).map(Arc::new),
+        }
     };
     let mut behaviors: Vec<CompiledBehavior> = distribution
         .cache_behaviors
@@ -208,10 +216,108 @@ fn compile_distribution(config: &Config, distribution: &Distribution) -> Compile
     }
 }
 
+/// The behavior's cache policy. Without one, the policy follows the origin's headers (TTLs of
+/// CloudFront's UseOriginCacheControlHeaders: min 0, default 0, max one year) and keys on the
+/// host and on every cookie and query string the origin receives, so two requests the origin
+/// could tell apart never share an object (headers are left to the origin's `Vary`).
+fn cache_policy(
+    config: &Config,
+    behavior: &CacheBehavior,
+    forwarded: &OriginRequestPolicy,
+) -> CachePolicy {
+    let Some(name) = behavior.cache_policy.as_deref() else {
+        let mut policy = managed::cache_policy(managed::DEFAULT_CACHE_POLICY)
+            .unwrap_or_else(CachePolicy::disabled);
+        policy.comment = Some("origin headers, keyed on what the origin receives".to_owned());
+        policy.headers.items = vec!["host".to_owned()];
+        policy.cookies = forwarded.cookies.clone();
+        policy.query_strings = forwarded.query_strings.clone();
+        return policy;
+    };
+    config
+        .cache_policies
+        .get(name)
+        .cloned()
+        .or_else(|| managed::cache_policy(name))
+        // Validation refuses unknown names, so only an unvalidated config gets here.
+        .unwrap_or_else(CachePolicy::disabled)
+}
+
+/// Everything in the cache key is also forwarded to the origin (CloudFront's rule), whatever
+/// the origin request policy says: the origin must see what makes two objects differ.
+fn with_cache_key(mut policy: OriginRequestPolicy, cache: &CachePolicy) -> OriginRequestPolicy {
+    use crate::model::{HeaderBehavior, ItemBehavior};
+
+    // Limitation: CloudFront also forwards `Host` when the cache key has it; Verge keys on it
+    // but leaves the origin's Host to the origin request policy, so origins keep seeing their
+    // own name unless a policy forwards the viewer's.
+    let keyed_headers = cache
+        .headers
+        .items
+        .iter()
+        .filter(|name| !name.eq_ignore_ascii_case("host"));
+    match policy.headers.behavior {
+        HeaderBehavior::None | HeaderBehavior::Whitelist => {
+            for name in keyed_headers {
+                if !policy
+                    .headers
+                    .items
+                    .iter()
+                    .any(|h| h.eq_ignore_ascii_case(name))
+                {
+                    policy.headers.items.push(name.clone());
+                }
+            }
+            if !policy.headers.items.is_empty() {
+                policy.headers.behavior = HeaderBehavior::Whitelist;
+            }
+        }
+        HeaderBehavior::AllExcept => {
+            policy
+                .headers
+                .items
+                .retain(|h| !keyed_headers.clone().any(|k| k.eq_ignore_ascii_case(h)));
+            if policy.headers.items.is_empty() {
+                policy.headers.behavior = HeaderBehavior::AllViewer;
+            }
+        }
+        HeaderBehavior::AllViewer | HeaderBehavior::AllViewerAndWhitelistCloudFront => {}
+    }
+    for (forwarded, keyed) in [
+        (&mut policy.cookies, &cache.cookies),
+        (&mut policy.query_strings, &cache.query_strings),
+    ] {
+        *forwarded = match (forwarded.behavior, keyed.behavior) {
+            (ItemBehavior::All, _) | (_, ItemBehavior::None) => forwarded.clone(),
+            (_, ItemBehavior::All | ItemBehavior::AllExcept) => keyed.clone(),
+            (ItemBehavior::None, ItemBehavior::Whitelist) => keyed.clone(),
+            (ItemBehavior::Whitelist, ItemBehavior::Whitelist) => {
+                let mut merged = forwarded.clone();
+                for name in &keyed.items {
+                    if !merged.items.contains(name) {
+                        merged.items.push(name.clone());
+                    }
+                }
+                merged
+            }
+            (ItemBehavior::AllExcept, ItemBehavior::Whitelist) => {
+                let mut merged = forwarded.clone();
+                merged.items.retain(|name| !keyed.items.contains(name));
+                if merged.items.is_empty() {
+                    merged.behavior = ItemBehavior::All;
+                }
+                merged
+            }
+        };
+    }
+    policy
+}
+
 /// A behavior without an origin request policy forwards what a plain reverse proxy would:
 /// every viewer header but `Host`, every cookie and query string.
-// Limitation: CloudFront forwards only the cache key's headers when no origin request policy
-// is set; Verge has no cache policy yet, so it follows AllViewerExceptHostHeader instead.
+// Limitation: CloudFront forwards only the cache key's items when no origin request policy
+// is set; Verge follows AllViewerExceptHostHeader instead, so origins behind a config with no
+// policies see what they would behind any reverse proxy.
 fn origin_request_policy(config: &Config, behavior: &CacheBehavior) -> OriginRequestPolicy {
     let name = behavior
         .origin_request_policy
@@ -290,5 +396,54 @@ protocol_policy = "http-only"
         );
         assert!(!default.allowed_methods.contains("POST"));
         assert_eq!(default.allowed_methods.allow_header(), "GET, HEAD");
+    }
+
+    #[test]
+    fn behaviors_get_managed_cache_policies_and_forward_their_key() {
+        let text = CONFIG.replace(
+            "{ path_pattern = \"*.jpg\", target_origin = \"b\" }",
+            "{ path_pattern = \"*.jpg\", target_origin = \"b\", cache_policy = \"CachingOptimized\", origin_request_policy = \"CORS-CustomOrigin\" }",
+        );
+        let config = crate::parse_str(&text, Path::new("t.toml")).expect("valid");
+        let routes = compile(&config);
+        let shop = routes.distribution_for("shop.example.com").expect("exact");
+
+        let images = shop.behavior_for("/a.jpg");
+        assert_eq!(
+            images.cache_policy.min_ttl,
+            std::time::Duration::from_secs(1)
+        );
+        assert!(images.cache_policy.enable_accept_encoding_brotli);
+        let default = shop.behavior_for("/index.html");
+        assert_eq!(default.cache_policy.default_ttl, std::time::Duration::ZERO);
+        assert_eq!(default.cache_policy.headers.items[0], "host");
+    }
+
+    #[test]
+    fn cache_key_items_reach_the_origin() {
+        use crate::model::{HeaderBehavior, ItemBehavior, ItemsConfig};
+
+        let mut cache = managed::cache_policy("CachingOptimized").expect("managed");
+        cache.headers.items = vec!["x-device".to_owned()];
+        cache.query_strings = ItemsConfig {
+            behavior: ItemBehavior::Whitelist,
+            items: vec!["v".to_owned()],
+        };
+        let forwarded = with_cache_key(
+            managed::origin_request_policy("CORS-CustomOrigin").expect("managed"),
+            &cache,
+        );
+        assert_eq!(forwarded.headers.behavior, HeaderBehavior::Whitelist);
+        assert_eq!(forwarded.headers.items, ["origin", "x-device"]);
+        assert_eq!(forwarded.query_strings.items, ["v"]);
+
+        let mut except =
+            managed::origin_request_policy("AllViewerExceptHostHeader").expect("managed");
+        except.query_strings = ItemsConfig {
+            behavior: ItemBehavior::AllExcept,
+            items: vec!["v".to_owned(), "w".to_owned()],
+        };
+        let forwarded = with_cache_key(except, &cache);
+        assert_eq!(forwarded.query_strings.items, ["w"]);
     }
 }

@@ -2,6 +2,7 @@
 //! its validation with file, line, column and field in every error, and its compilation into
 //! the routing tables an edge node serves from.
 
+pub mod bytesize;
 pub mod compile;
 pub mod domains;
 pub mod duration;

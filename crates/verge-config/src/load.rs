@@ -20,6 +20,8 @@ const SECTIONS: &[&str] = &[
     "limits",
     "geo",
     "logging",
+    "cache",
+    "cache_policies",
     "origin_request_policies",
     "response_headers_policies",
     "distributions",
@@ -53,6 +55,8 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
             "limits" => one(value, name, &place).map(|v| config.limits = v),
             "geo" => one(value, name, &place).map(|v| config.geo = v),
             "logging" => one(value, name, &place).map(|v| config.logging = v),
+            "cache" => one(value, name, &place).map(|v| config.cache = v),
+            "cache_policies" => named(value, name, &place, &mut config.cache_policies),
             "listeners" => list(value, name, &place, &mut config.listeners),
             "certificates" => list(value, name, &place, &mut config.certificates),
             "distributions" => list(value, name, &place, &mut config.distributions),
@@ -387,6 +391,57 @@ http_port = 3000
             "{}",
             found[0]
         );
+    }
+
+    #[test]
+    fn cache_policies_and_settings_parse() {
+        let text = format!(
+            "[cache]\nmemory_size = \"64MiB\"\ndisk_size = 0\ntag_header = \"Surrogate-Key\"\n\n\
+             [cache_policies.assets]\nmin_ttl = \"1m\"\ndefault_ttl = \"1h\"\nmax_ttl = \"1d\"\n\
+             query_strings = {{ behavior = \"whitelist\", items = [\"v\"] }}\n\
+             enable_accept_encoding_gzip = true\n{}",
+            GOOD.replace(
+                "target_origin = \"app\" }",
+                "target_origin = \"app\", cache_policy = \"assets\" }"
+            )
+        );
+        let config = parse_str(&text, Path::new("verge.toml")).expect("valid");
+        assert_eq!(config.cache.memory_size, 64 << 20);
+        assert_eq!(config.cache.disk_size, 0);
+        let policy = &config.cache_policies["assets"];
+        assert_eq!(policy.default_ttl, std::time::Duration::from_secs(3600));
+        assert_eq!(policy.query_strings.items, ["v"]);
+    }
+
+    #[test]
+    fn cache_policy_errors_are_placed() {
+        let text = format!(
+            "[cache_policies.bad]\nmin_ttl = 60\ndefault_ttl = 10\n\
+             headers = {{ behavior = \"whitelist\" }}\n{}",
+            GOOD.replace(
+                "target_origin = \"app\" }",
+                "target_origin = \"app\", cache_policy = \"Nope\" }"
+            )
+        );
+        let found = errors(&text);
+        let paths: Vec<_> = found.iter().map(|e| e.path.as_str()).collect();
+        assert!(
+            paths.contains(&"cache_policies.bad.default_ttl"),
+            "{paths:?}"
+        );
+        assert!(
+            paths.contains(&"cache_policies.bad.headers.items"),
+            "{paths:?}"
+        );
+        assert!(
+            paths.contains(&"distributions[0].default_cache_behavior.cache_policy"),
+            "{paths:?}"
+        );
+        let bad_ttl = found
+            .iter()
+            .find(|e| e.path == "cache_policies.bad.default_ttl")
+            .expect("placed");
+        assert_eq!(bad_ttl.line, Some(3));
     }
 
     #[test]

@@ -1,12 +1,12 @@
-//! CloudFront's managed origin request and response headers policies, under their names, so a
-//! behavior can say `origin_request_policy = "AllViewer"` as it would on CloudFront.
+//! CloudFront's managed cache, origin request and response headers policies, under their
+//! names, so a behavior can say `cache_policy = "CachingOptimized"` as it would on CloudFront.
 
 use std::time::Duration;
 
 use crate::model::{
-    Cors, HeaderBehavior, HeadersConfig, ItemBehavior, ItemsConfig, OriginRequestPolicy,
-    ResponseHeadersPolicy, SecurityHeaders, StrictTransportSecurity, Switch, ValueHeader,
-    XssProtection,
+    CachePolicy, Cors, HeaderBehavior, HeadersConfig, ItemBehavior, ItemsConfig, KeyHeaderBehavior,
+    KeyHeaders, OriginRequestPolicy, ResponseHeadersPolicy, SecurityHeaders,
+    StrictTransportSecurity, Switch, ValueHeader, XssProtection,
 };
 
 /// CloudFront viewer headers an `allViewerAndWhitelistCloudFront` policy may name.
@@ -24,6 +24,92 @@ pub const CLOUDFRONT_VIEWER_HEADERS: &[&str] = &[
     "cloudfront-is-android-viewer",
     "cloudfront-is-ios-viewer",
 ];
+
+/// Names of the managed cache policies.
+pub const CACHE_POLICIES: &[&str] = &[
+    "CachingOptimized",
+    "CachingOptimizedForUncompressedObjects",
+    "CachingDisabled",
+    "UseOriginCacheControlHeaders",
+    "UseOriginCacheControlHeaders-QueryStrings",
+    "Elemental-MediaPackage",
+];
+
+/// The cache policy a behavior without one uses: it follows the origin's headers.
+pub const DEFAULT_CACHE_POLICY: &str = "UseOriginCacheControlHeaders";
+
+/// The managed cache policy of that name, with CloudFront's TTLs and cache keys.
+pub fn cache_policy(name: &str) -> Option<CachePolicy> {
+    const DAY: u64 = 86_400;
+    const YEAR: u64 = 31_536_000;
+    let method_override = &[
+        "host",
+        "origin",
+        "x-http-method-override",
+        "x-http-method",
+        "x-method-override",
+    ];
+    let (ttls, key_headers, cookies, query_strings, gzip, brotli) = match name {
+        "CachingOptimized" => ((1, DAY, YEAR), &[][..], none(), none(), true, true),
+        "CachingOptimizedForUncompressedObjects" => {
+            ((1, DAY, YEAR), &[][..], none(), none(), false, false)
+        }
+        "CachingDisabled" => ((0, 0, 0), &[][..], none(), none(), false, false),
+        "UseOriginCacheControlHeaders" => (
+            (0, 0, YEAR),
+            &method_override[..],
+            all_items(),
+            none(),
+            true,
+            true,
+        ),
+        "UseOriginCacheControlHeaders-QueryStrings" => (
+            (0, 0, YEAR),
+            &method_override[..],
+            all_items(),
+            all_items(),
+            true,
+            true,
+        ),
+        "Elemental-MediaPackage" => (
+            (0, DAY, YEAR),
+            &["origin"][..],
+            none(),
+            ItemsConfig {
+                behavior: ItemBehavior::Whitelist,
+                items: strings(&["aws.manifestfilter", "start", "end", "m"]),
+            },
+            true,
+            false,
+        ),
+        _ => return None,
+    };
+    let (min, default, max) = ttls;
+    Some(CachePolicy {
+        comment: Some(format!("managed policy {name}")),
+        min_ttl: Duration::from_secs(min),
+        default_ttl: Duration::from_secs(default),
+        max_ttl: Duration::from_secs(max),
+        headers: KeyHeaders {
+            behavior: if key_headers.is_empty() {
+                KeyHeaderBehavior::None
+            } else {
+                KeyHeaderBehavior::Whitelist
+            },
+            items: strings(key_headers),
+        },
+        cookies,
+        query_strings,
+        enable_accept_encoding_gzip: gzip,
+        enable_accept_encoding_brotli: brotli,
+        // A Verge addition: wherever CloudFront's policy caches gzip and brotli, zstd too.
+        enable_accept_encoding_zstd: gzip && brotli,
+    })
+}
+
+fn none() -> ItemsConfig {
+    ItemsConfig::default()
+}
 
 /// Names of the managed origin request policies.
 pub const ORIGIN_REQUEST_POLICIES: &[&str] = &[

@@ -140,6 +140,7 @@ pub fn quick_config(options: &QuickOptions) -> Result<Config, String> {
             viewer_protocol_policy: ViewerProtocolPolicy::AllowAll,
             allowed_methods: METHODS.iter().map(|m| (*m).to_owned()).collect(),
             compress: false,
+            cache_policy: None,
             origin_request_policy: Some("AllViewerExceptHostHeader".to_owned()),
             response_headers_policy: None,
         },

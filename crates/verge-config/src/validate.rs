@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use crate::domains::{DomainError, DomainIndex};
 use crate::managed;
-use crate::model::{CacheBehavior, Config, Distribution, Origin, ResponseHeadersPolicy};
+use crate::model::{
+    CacheBehavior, CachePolicy, Config, Distribution, ItemBehavior, KeyHeaderBehavior, Origin,
+    ResponseHeadersPolicy,
+};
 use crate::pattern::PathPattern;
 
 /// One semantic problem at a field path.
@@ -104,6 +107,10 @@ pub fn validate(config: &Config) -> Vec<Problem> {
             }
         }
     }
+    for (name, policy) in &config.cache_policies {
+        check_cache_policy(policy, &format!("cache_policies.{name}"), &mut check);
+    }
+    check_cache_settings(config, &mut check);
     for (name, policy) in &config.response_headers_policies {
         check_response_headers_policy(
             policy,
@@ -442,6 +449,16 @@ fn check_behavior(
             Some("[\"GET\",\"HEAD\"], [\"GET\",\"HEAD\",\"OPTIONS\"], or all seven"),
         );
     }
+    if let Some(name) = &behavior.cache_policy
+        && !config.cache_policies.contains_key(name)
+        && managed::cache_policy(name).is_none()
+    {
+        check.fail(
+            format!("{at}.cache_policy"),
+            format!("no cache policy `{name}`"),
+            Some("define [cache_policies.<name>] or use a managed one such as CachingOptimized"),
+        );
+    }
     if let Some(name) = &behavior.origin_request_policy
         && !config.origin_request_policies.contains_key(name)
         && managed::origin_request_policy(name).is_none()
@@ -457,6 +474,71 @@ fn check_behavior(
         && managed::response_headers_policy(name).is_none()
     {
         check.fail(format!("{at}.response_headers_policy"), format!("no response headers policy `{name}`"), Some("define [response_headers_policies.<name>] or use a managed one such as SecurityHeadersPolicy"));
+    }
+}
+
+fn check_cache_policy(policy: &CachePolicy, at: &str, check: &mut Checker) {
+    if policy.min_ttl > policy.default_ttl || policy.default_ttl > policy.max_ttl {
+        check.fail(
+            format!("{at}.default_ttl"),
+            "TTLs must satisfy min_ttl <= default_ttl <= max_ttl",
+            Some("CloudFront rejects a policy whose default TTL is outside [min, max]"),
+        );
+    }
+    for (index, name) in policy.headers.items.iter().enumerate() {
+        if !valid_header_name(name) {
+            check.fail(
+                format!("{at}.headers.items[{index}]"),
+                format!("`{name}` is not a valid header name"),
+                None,
+            );
+        }
+    }
+    if policy.headers.behavior == KeyHeaderBehavior::Whitelist && policy.headers.items.is_empty() {
+        check.fail(
+            format!("{at}.headers.items"),
+            "a whitelist needs at least one header",
+            Some("list header names, or use behavior = \"none\""),
+        );
+    }
+    for (part, items) in [
+        ("cookies", &policy.cookies),
+        ("query_strings", &policy.query_strings),
+    ] {
+        let listed = matches!(
+            items.behavior,
+            ItemBehavior::Whitelist | ItemBehavior::AllExcept
+        );
+        if listed && items.items.is_empty() {
+            check.fail(
+                format!("{at}.{part}.items"),
+                "this behavior needs at least one name",
+                Some("list names, or use behavior = \"none\" or \"all\""),
+            );
+        }
+    }
+}
+
+fn check_cache_settings(config: &Config, check: &mut Checker) {
+    let cache = &config.cache;
+    if cache.max_object_size == 0 {
+        check.fail(
+            "cache.max_object_size",
+            "must be above zero",
+            Some("set memory_size = 0 and disk_size = 0 to store nothing"),
+        );
+    }
+    if let Some(limit) = cache.memory_max_object_size
+        && limit > cache.memory_size
+    {
+        check.fail(
+            "cache.memory_max_object_size",
+            "cannot be larger than memory_size",
+            None,
+        );
+    }
+    if !valid_header_name(&cache.tag_header) {
+        check.fail("cache.tag_header", "not a valid header name", None);
     }
 }
 

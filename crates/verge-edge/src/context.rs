@@ -74,6 +74,10 @@ impl ConnInfo {
 /// CloudFront's `x-edge-result-type` values that Verge produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResultType {
+    /// Served from the cache.
+    Hit,
+    /// Served from the cache after the origin confirmed it (a 304 to a validation).
+    RefreshHit,
     /// Served from the origin.
     Miss,
     /// An error (edge- or origin-made status ≥ 400).
@@ -86,15 +90,28 @@ impl ResultType {
     /// The `x-cache` header value.
     pub fn x_cache(self) -> http::HeaderValue {
         http::HeaderValue::from_static(match self {
+            ResultType::Hit => "Hit from verge",
+            ResultType::RefreshHit => "RefreshHit from verge",
             ResultType::Miss => "Miss from verge",
             ResultType::Error => "Error from verge",
             ResultType::Redirect => "Redirect from verge",
         })
     }
 
+    /// The `result` label of `verge_cache_lookups_total` for a response served this way.
+    pub fn lookup_label(self) -> &'static str {
+        match self {
+            ResultType::Hit => "hit",
+            ResultType::RefreshHit => "refresh_hit",
+            ResultType::Miss | ResultType::Error | ResultType::Redirect => "miss",
+        }
+    }
+
     /// The log and `x-cache` spelling.
     pub fn as_str(self) -> &'static str {
         match self {
+            ResultType::Hit => "Hit",
+            ResultType::RefreshHit => "RefreshHit",
             ResultType::Miss => "Miss",
             ResultType::Error => "Error",
             ResultType::Redirect => "Redirect",

@@ -41,6 +41,9 @@ pub enum EdgeError {
     /// The access log could not be opened.
     #[error("access log: {0}")]
     AccessLog(#[from] verge_telemetry::TelemetryError),
+    /// The cache's disk tier could not be opened.
+    #[error("cache: {0}")]
+    Cache(#[from] verge_cache::CacheError),
     /// TLS could not be set up.
     #[error("TLS: {0}")]
     Tls(String),

@@ -2,6 +2,7 @@
 //! pipeline from viewer to origin and back, the origin client, and the admin API.
 
 pub mod body;
+pub mod cache;
 pub mod compress;
 pub mod context;
 pub mod error;

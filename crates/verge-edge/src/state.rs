@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use arc_swap::ArcSwap;
 use verge_telemetry::{AccessLog, Metrics};
 
+use crate::cache::EdgeCache;
 use crate::snapshot::Snapshot;
 
 /// Shared state of one edge node.
@@ -20,6 +21,8 @@ pub struct EdgeState {
     pub access_log: AccessLog,
     /// Data directory.
     pub data_dir: Option<PathBuf>,
+    /// The cache, unless both tiers are off.
+    pub cache: Option<Arc<EdgeCache>>,
     draining: AtomicBool,
     https_port: AtomicU16,
 }
@@ -31,12 +34,14 @@ impl EdgeState {
         metrics: Arc<Metrics>,
         access_log: AccessLog,
         data_dir: Option<PathBuf>,
+        cache: Option<Arc<EdgeCache>>,
     ) -> Self {
         EdgeState {
             snapshot: ArcSwap::from_pointee(snapshot),
             metrics,
             access_log,
             data_dir,
+            cache,
             draining: AtomicBool::new(false),
             https_port: AtomicU16::new(443),
         }

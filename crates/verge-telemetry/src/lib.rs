@@ -8,4 +8,4 @@ pub mod metrics;
 
 pub use access_log::{AccessLog, AccessLogRecord, LogDestination, LogFormat};
 pub use error::TelemetryError;
-pub use metrics::{DistributionMetrics, Metrics};
+pub use metrics::{DistributionMetrics, Metrics, TierSample};

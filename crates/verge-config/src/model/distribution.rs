@@ -178,6 +178,11 @@ pub struct CacheBehavior {
     /// Compress compressible responses with gzip, brotli or zstd.
     #[serde(default)]
     pub compress: bool,
+    /// Name of a cache policy (custom or managed). Without one, only what the origin's
+    /// headers allow is stored (TTLs 0/0/1y), keyed on the host and on every cookie and query
+    /// string the origin receives.
+    #[serde(default)]
+    pub cache_policy: Option<String>,
     /// Name of an origin request policy (custom or managed).
     #[serde(default)]
     pub origin_request_policy: Option<String>,

@@ -1,11 +1,13 @@
 //! The declarative model of a Verge configuration file, in CloudFront's terms and snake_case.
 
+mod cache;
 mod distribution;
 mod node;
 mod policies;
 
 use std::collections::BTreeMap;
 
+pub use cache::*;
 pub use distribution::*;
 pub use node::*;
 pub use policies::*;
@@ -25,6 +27,10 @@ pub struct Config {
     pub geo: Geo,
     /// `[logging]`.
     pub logging: Logging,
+    /// `[cache]`.
+    pub cache: CacheSettings,
+    /// `[cache_policies.<name>]`.
+    pub cache_policies: BTreeMap<String, CachePolicy>,
     /// `[origin_request_policies.<name>]`.
     pub origin_request_policies: BTreeMap<String, OriginRequestPolicy>,
     /// `[response_headers_policies.<name>]`.

@@ -8,7 +8,7 @@ mod stream;
 use http::header::{self, HeaderMap};
 use http::{Method, StatusCode};
 
-pub use negotiate::negotiate;
+pub use negotiate::{negotiate, negotiate_among};
 pub use stream::compress_response;
 
 /// Smallest body the edge compresses, in bytes (CloudFront's lower bound).
@@ -71,6 +71,16 @@ pub enum Encoding {
 }
 
 impl Encoding {
+    /// The coding named `name` (`gzip`, `br`, `zstd`), if the edge compresses with it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "gzip" => Some(Encoding::Gzip),
+            "br" => Some(Encoding::Brotli),
+            "zstd" => Some(Encoding::Zstd),
+            _ => None,
+        }
+    }
+
     /// The coding's name in `Accept-Encoding` and `Content-Encoding`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -13,6 +13,14 @@ const PREFERENCE: [Encoding; 3] = [Encoding::Brotli, Encoding::Zstd, Encoding::G
 /// `gzip`; `q=0` refuses a coding, `*` stands for every coding not listed, and malformed
 /// elements are ignored.
 pub fn negotiate(request_headers: &HeaderMap) -> Option<Encoding> {
+    negotiate_among(request_headers, |_| true)
+}
+
+/// [`negotiate`] among the encodings `allowed` accepts (a cache policy's enabled encodings).
+pub fn negotiate_among(
+    request_headers: &HeaderMap,
+    allowed: impl Fn(Encoding) -> bool,
+) -> Option<Encoding> {
     let mut explicit: [Option<u16>; 3] = [None; 3];
     let mut any: Option<u16> = None;
 
@@ -37,7 +45,7 @@ pub fn negotiate(request_headers: &HeaderMap) -> Option<Encoding> {
     let mut best: Option<(Encoding, u16)> = None;
     for (encoding, weight) in PREFERENCE.into_iter().zip(explicit) {
         let weight = weight.or(any).unwrap_or(0);
-        if weight > 0 && best.is_none_or(|(_, top)| weight > top) {
+        if weight > 0 && allowed(encoding) && best.is_none_or(|(_, top)| weight > top) {
             best = Some((encoding, weight));
         }
     }

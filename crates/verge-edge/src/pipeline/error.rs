@@ -48,6 +48,9 @@ pub enum ProxyError {
     /// The request already passed through this POP.
     #[error("forwarding loop detected")]
     Loop,
+    /// The viewer asked `only-if-cached` and nothing usable is stored (RFC 9111 §5.2.1.7).
+    #[error("not in the cache (only-if-cached)")]
+    NotCached,
     /// The origin failed.
     #[error(transparent)]
     Origin(#[from] OriginError),
@@ -66,6 +69,7 @@ impl ProxyError {
             ProxyError::RedirectToHttps(_) => StatusCode::MOVED_PERMANENTLY,
             ProxyError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ProxyError::Loop => StatusCode::LOOP_DETECTED,
+            ProxyError::NotCached => StatusCode::GATEWAY_TIMEOUT,
             ProxyError::Origin(OriginError::Timeout { .. }) => StatusCode::GATEWAY_TIMEOUT,
             ProxyError::Origin(_) => StatusCode::BAD_GATEWAY,
         }
@@ -91,7 +95,7 @@ impl ProxyError {
             ProxyError::HeadersTooLarge(_) => "InvalidRequestHeader",
             ProxyError::MethodNotAllowed(_) => "InvalidRequestMethod",
             ProxyError::GeoBlocked => "ClientGeoBlocked",
-            ProxyError::Disabled | ProxyError::HttpsRequired => "Error",
+            ProxyError::Disabled | ProxyError::HttpsRequired | ProxyError::NotCached => "Error",
             ProxyError::RedirectToHttps(_) => "Redirect",
             ProxyError::Origin(OriginError::Connect { .. }) => "OriginConnectError",
             ProxyError::Origin(OriginError::Timeout { .. }) => "OriginReadError",

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use http::header::{self, HeaderName, HeaderValue};
 use http::request::Parts;
 use http::{Method, Request, Response, Version};
 use verge_config::model::OriginHttpVersion;
@@ -17,6 +18,29 @@ use crate::origin::{OriginError, ReplayableBody, fetch};
 use crate::snapshot::Snapshot;
 use crate::state::EdgeState;
 
+/// How the viewer's conditional headers travel to the origin.
+#[derive(Debug, Clone, Default)]
+pub enum Conditionals {
+    /// As the viewer sent them (the response is not going to be stored).
+    #[default]
+    Keep,
+    /// Removed, so the origin sends a whole response the cache can store and answer every
+    /// viewer from (the edge evaluates the viewer's preconditions itself).
+    Strip,
+    /// Replaced by the cache's own validators (RFC 9111 §4.3.1).
+    Validate(Vec<(HeaderName, HeaderValue)>),
+}
+
+/// Header names of preconditions and ranges (RFC 9110 §13.1, §14.2).
+const CONDITIONAL_HEADERS: [HeaderName; 6] = [
+    header::IF_MATCH,
+    header::IF_NONE_MATCH,
+    header::IF_MODIFIED_SINCE,
+    header::IF_UNMODIFIED_SINCE,
+    header::IF_RANGE,
+    header::RANGE,
+];
+
 /// Sends the request to the behavior's target and returns the origin's response.
 #[allow(clippy::too_many_arguments)]
 pub async fn forward(
@@ -28,6 +52,7 @@ pub async fn forward(
     parts: &Parts,
     path_and_query: &str,
     body: Body,
+    conditionals: &Conditionals,
 ) -> Result<Response<Body>, ProxyError> {
     forward_as(
         state,
@@ -39,6 +64,7 @@ pub async fn forward(
         parts,
         path_and_query,
         body,
+        conditionals,
     )
     .await
 }
@@ -54,6 +80,7 @@ async fn forward_as(
     parts: &Parts,
     path_and_query: &str,
     body: Body,
+    conditionals: &Conditionals,
 ) -> Result<Response<Body>, ProxyError> {
     let clients = snapshot.origin_clients(&distribution.id);
     // A viewer body that breaks (stalls past body_timeout, bad chunking) fails the origin
@@ -99,6 +126,22 @@ async fn forward_as(
                 https,
                 &snapshot.via,
             );
+            match conditionals {
+                Conditionals::Keep => {}
+                Conditionals::Strip => {
+                    for name in &CONDITIONAL_HEADERS {
+                        request.headers_mut().remove(name);
+                    }
+                }
+                Conditionals::Validate(validators) => {
+                    for name in &CONDITIONAL_HEADERS {
+                        request.headers_mut().remove(name);
+                    }
+                    for (name, value) in validators {
+                        request.headers_mut().insert(name.clone(), value.clone());
+                    }
+                }
+            }
             if method != parts.method {
                 // A custom error page is fetched without the viewer's body: drop its framing.
                 for name in [
@@ -185,6 +228,7 @@ pub async fn custom_error(
         parts,
         page,
         empty(),
+        &Conditionals::Strip,
     )
     .await;
     match fetched {

@@ -4,10 +4,12 @@
 //! headers) and `log`. A phase ends a request by returning a `ProxyError`.
 
 mod admit;
+mod cached;
 mod error;
 mod forward;
 mod log;
 mod origin_request;
+mod revalidate;
 mod route;
 mod viewer_response;
 
@@ -60,8 +62,8 @@ pub async fn handle(
 }
 
 async fn proxy(
-    state: &EdgeState,
-    snapshot: &Snapshot,
+    state: &Arc<EdgeState>,
+    snapshot: &Arc<Snapshot>,
     ctx: &mut RequestContext,
     parts: &Parts,
     body: Body,
@@ -81,15 +83,16 @@ async fn proxy(
     let policy = &behavior.origin_request_policy.query_strings;
     let path_and_query = match forward_query(&policy.behavior, &policy.items, parts.uri.query()) {
         Some(query) => format!("{path}?{query}"),
-        None => path,
+        None => path.clone(),
     };
-    let response = forward::forward(
+    let response = cached::cached(
         state,
         snapshot,
         ctx,
         &distribution,
-        behavior,
+        index,
         parts,
+        &path,
         &path_and_query,
         body,
     )

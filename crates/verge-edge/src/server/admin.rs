@@ -1,5 +1,6 @@
-//! The admin API: `GET /metrics` (Prometheus), `GET /healthz`, `POST /reload`, and
-//! `GET /config` (what is being served). Plain HTTP/1.1 on the admin address.
+//! The admin API: `GET /metrics` (Prometheus), `GET /healthz`, `POST /reload`,
+//! `GET /config` (what is being served), and the cache's `POST /invalidations`,
+//! `GET /invalidations[/<id>]` and `GET /cache`. Plain HTTP/1.1 on the admin address.
 
 use std::convert::Infallible;
 use std::sync::{Arc, Weak};
@@ -58,6 +59,7 @@ pub async fn serve(listener: TcpListener, edge: Weak<Edge>) {
 async fn route(edge: &Arc<Edge>, request: Request<Incoming>) -> Response<Body> {
     match (request.method(), request.uri().path()) {
         (&Method::GET, "/metrics") => {
+            super::admin_cache::sample(edge.state());
             let mut response = Response::new(full(edge.state().metrics.encode()));
             if let Ok(value) = verge_telemetry::metrics::CONTENT_TYPE.parse() {
                 response.headers_mut().insert(header::CONTENT_TYPE, value);
@@ -89,12 +91,20 @@ async fn route(edge: &Arc<Edge>, request: Request<Incoming>) -> Response<Body> {
             }
         }
         (&Method::GET, "/config") => json_response(StatusCode::OK, describe(edge)),
-        (_, "/metrics" | "/healthz" | "/reload" | "/config") => {
+        (&Method::POST, "/invalidations") => {
+            super::admin_cache::create(edge, request.into_body()).await
+        }
+        (&Method::GET, "/invalidations") => super::admin_cache::status(edge, None),
+        (&Method::GET, path) if path.starts_with("/invalidations/") => {
+            super::admin_cache::status(edge, path.strip_prefix("/invalidations/"))
+        }
+        (&Method::GET, "/cache") => super::admin_cache::describe(edge),
+        (_, "/metrics" | "/healthz" | "/reload" | "/config" | "/invalidations" | "/cache") => {
             text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
         }
         _ => text(
             StatusCode::NOT_FOUND,
-            "not found: try /metrics, /healthz, /config or POST /reload\n",
+            "not found: try /metrics, /healthz, /config, /cache, /invalidations or POST /reload\n",
         ),
     }
 }
@@ -135,7 +145,7 @@ fn text(status: StatusCode, body: &'static str) -> Response<Body> {
     response
 }
 
-fn json_response(status: StatusCode, value: serde_json::Value) -> Response<Body> {
+pub(super) fn json_response(status: StatusCode, value: serde_json::Value) -> Response<Body> {
     let mut response = Response::new(full(format!("{value}\n")));
     *response.status_mut() = status;
     response.headers_mut().insert(

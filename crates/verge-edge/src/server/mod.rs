@@ -2,6 +2,7 @@
 //! snapshot, reloads without dropping a request, and drains on shutdown.
 
 mod admin;
+mod admin_cache;
 mod conn;
 mod drain;
 pub mod framing;
@@ -17,6 +18,7 @@ use verge_telemetry::{AccessLog, LogDestination, LogFormat, Metrics};
 
 pub use listener::BoundListener;
 
+use crate::cache::EdgeCache;
 use crate::error::EdgeError;
 use crate::snapshot::Snapshot;
 use crate::state::EdgeState;
@@ -107,7 +109,10 @@ impl Edge {
             }
         };
         metrics.watch_access_log(&access_log);
-        let state = Arc::new(EdgeState::new(snapshot, metrics, access_log, data_dir));
+        let cache = EdgeCache::open(&config.cache, data_dir.as_deref())?.map(Arc::new);
+        let state = Arc::new(EdgeState::new(
+            snapshot, metrics, access_log, data_dir, cache,
+        ));
         let drain = Arc::new(Drain::default());
         let builder = Arc::new(conn::http_builder(&config.limits));
 

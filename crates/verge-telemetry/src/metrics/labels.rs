@@ -38,9 +38,36 @@ pub(crate) struct ListenerLabels {
     pub(crate) listener: String,
 }
 
-/// Labels of `verge_config_reloads_total`.
+/// Labels of families split only by a fixed `result`: config reloads and invalidations.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(crate) struct ReloadLabels {
+pub(crate) struct ResultLabels {
+    pub(crate) result: &'static str,
+}
+
+/// Labels of per-tier cache families (`memory`, `disk`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct TierLabels {
+    pub(crate) tier: &'static str,
+}
+
+/// Labels of `verge_cache_served_bytes_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ServedLabels {
+    pub(crate) distribution: String,
+    pub(crate) tier: &'static str,
+}
+
+/// Labels of `verge_cache_stale_served_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct StaleLabels {
+    pub(crate) distribution: String,
+    pub(crate) reason: &'static str,
+}
+
+/// Labels of `verge_cache_lookups_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct LookupLabels {
+    pub(crate) distribution: String,
     pub(crate) result: &'static str,
 }
 

@@ -1,11 +1,13 @@
 //! Prometheus metrics for the edge: metric names, bounded label sets, and the [`Metrics`]
 //! registry whose text exposition `/metrics` serves.
 
+mod cache;
 mod distribution;
 mod labels;
 pub mod names;
 mod recorders;
 mod registry;
 
+pub use cache::TierSample;
 pub use distribution::DistributionMetrics;
 pub use registry::{CONTENT_TYPE, LATENCY_BUCKETS, Metrics};

@@ -35,8 +35,52 @@ pub const UNKNOWN_HOST_REQUESTS_TOTAL: &str = "verge_unknown_host_requests_total
 /// Access log records dropped because the writer could not keep up or had stopped.
 pub const ACCESS_LOG_DROPPED_TOTAL: &str = "verge_access_log_dropped_total";
 
+/// Response body bytes served to viewers, by `distribution` and the `tier` they came from:
+/// `memory`, `disk`, or `origin` (not in the cache, or not cacheable).
+pub const CACHE_SERVED_BYTES_TOTAL: &str = "verge_cache_served_bytes_total";
+
+/// Viewer requests that waited for another request's origin fetch of the same cache key
+/// instead of making their own, by `distribution`.
+pub const CACHE_COLLAPSED_REQUESTS_TOTAL: &str = "verge_cache_collapsed_requests_total";
+
+/// Stale responses served, by `distribution` and the `reason` that allowed it:
+/// `stale_while_revalidate`, `stale_if_error` (RFC 5861) or `max_stale` (RFC 9111 §5.2.1.2).
+pub const CACHE_STALE_SERVED_TOTAL: &str = "verge_cache_stale_served_total";
+
+/// Cache lookups, by `distribution` and `result`: `hit`, `miss`, `refresh_hit` (stale,
+/// revalidated with the origin), `stale` (served stale) or `bypass` (not eligible for the
+/// cache). The hit ratio of a distribution is `hit / (hit + miss + refresh_hit + stale)`;
+/// bypassed requests are left out because the cache could never have served them:
+///
+/// ```text
+/// sum by (distribution) (rate(verge_cache_lookups_total{result="hit"}[5m]))
+///   / sum by (distribution) (rate(verge_cache_lookups_total{result!="bypass"}[5m]))
+/// ```
+pub const CACHE_LOOKUPS_TOTAL: &str = "verge_cache_lookups_total";
+
+/// Entries stored in a cache `tier` (`memory` or `disk`), sampled at scrape.
+pub const CACHE_ENTRIES: &str = "verge_cache_entries";
+
+/// Bytes charged to a cache `tier` (`memory` or `disk`), sampled at scrape.
+pub const CACHE_BYTES: &str = "verge_cache_bytes";
+
+/// Entries a cache `tier` removed to make room, by `tier`.
+pub const CACHE_EVICTIONS_TOTAL: &str = "verge_cache_evictions_total";
+
+/// Lookups that found their key in a cache `tier`, by `tier`.
+pub const CACHE_TIER_HITS_TOTAL: &str = "verge_cache_tier_hits_total";
+
+/// Lookups that did not find their key in a cache `tier`, by `tier`.
+pub const CACHE_TIER_MISSES_TOTAL: &str = "verge_cache_tier_misses_total";
+
+/// Invalidation requests handled, by `result` (`completed` or `rejected`).
+pub const INVALIDATIONS_TOTAL: &str = "verge_invalidations_total";
+
+/// Cached objects removed by invalidations.
+pub const INVALIDATED_OBJECTS_TOTAL: &str = "verge_invalidated_objects_total";
+
 /// Every name above, for checks that cover them all.
-pub const ALL: [&str; 11] = [
+pub const ALL: [&str; 22] = [
     REQUESTS_TOTAL,
     VIEWER_RECEIVED_BYTES_TOTAL,
     VIEWER_SENT_BYTES_TOTAL,
@@ -48,6 +92,17 @@ pub const ALL: [&str; 11] = [
     CONFIG_RELOADS_TOTAL,
     UNKNOWN_HOST_REQUESTS_TOTAL,
     ACCESS_LOG_DROPPED_TOTAL,
+    CACHE_SERVED_BYTES_TOTAL,
+    CACHE_COLLAPSED_REQUESTS_TOTAL,
+    CACHE_STALE_SERVED_TOTAL,
+    CACHE_LOOKUPS_TOTAL,
+    CACHE_ENTRIES,
+    CACHE_BYTES,
+    CACHE_EVICTIONS_TOTAL,
+    CACHE_TIER_HITS_TOTAL,
+    CACHE_TIER_MISSES_TOTAL,
+    INVALIDATIONS_TOTAL,
+    INVALIDATED_OBJECTS_TOTAL,
 ];
 
 /// The name a counter is registered under: prometheus-client appends `_total` itself.

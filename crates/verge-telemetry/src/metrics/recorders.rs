@@ -2,8 +2,8 @@
 //! lookup plus an atomic add, with no I/O and no locks held across requests.
 
 use super::labels::{
-    DistributionLabels, ListenerLabels, OriginLabels, OriginOutcomeLabels, ReloadLabels,
-    RequestLabels, status_class,
+    DistributionLabels, ListenerLabels, OriginLabels, OriginOutcomeLabels, RequestLabels,
+    ResultLabels, status_class,
 };
 use super::registry::Metrics;
 
@@ -96,7 +96,7 @@ impl Metrics {
     pub fn config_reload(&self, ok: bool) {
         let result = if ok { "ok" } else { "error" };
         self.config_reloads
-            .get_or_create(&ReloadLabels { result })
+            .get_or_create(&ResultLabels { result })
             .inc();
     }
 

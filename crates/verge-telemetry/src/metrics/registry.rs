@@ -11,9 +11,10 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use super::cache::CacheFamilies;
 use super::labels::{
-    DistributionLabels, ListenerLabels, OriginLabels, OriginOutcomeLabels, ReloadLabels,
-    RequestLabels,
+    DistributionLabels, ListenerLabels, OriginLabels, OriginOutcomeLabels, RequestLabels,
+    ResultLabels,
 };
 use super::names::{self, counter_base};
 use crate::AccessLog;
@@ -49,9 +50,10 @@ pub struct Metrics {
     pub(super) origin_requests: Family<OriginOutcomeLabels, Counter>,
     pub(super) open_connections: Family<ListenerLabels, Gauge>,
     pub(super) connections: Family<ListenerLabels, Counter>,
-    pub(super) config_reloads: Family<ReloadLabels, Counter>,
+    pub(super) config_reloads: Family<ResultLabels, Counter>,
     pub(super) unknown_host: Counter,
     access_log_dropped: Counter,
+    pub(super) cache: CacheFamilies,
     /// Drop counters of the access logs being watched; summed on every scrape.
     watched_logs: Mutex<Vec<Arc<AtomicU64>>>,
 }
@@ -78,6 +80,7 @@ impl Metrics {
             config_reloads: Family::default(),
             unknown_host: Counter::default(),
             access_log_dropped: Counter::default(),
+            cache: CacheFamilies::default(),
             watched_logs: Mutex::new(Vec::new()),
         };
         let mut registry = Registry::default();
@@ -138,6 +141,7 @@ impl Metrics {
             "Access log records dropped because the writer could not keep up",
             metrics.access_log_dropped.clone(),
         );
+        register_cache(&mut registry, &metrics.cache);
 
         Metrics {
             registry,
@@ -177,10 +181,70 @@ impl Metrics {
     }
 }
 
+/// Registers the cache's families, which share their storage with `cache`.
+fn register_cache(registry: &mut Registry, cache: &CacheFamilies) {
+    registry.register(
+        counter_base(names::CACHE_SERVED_BYTES_TOTAL),
+        "Response body bytes served to viewers, by the tier they came from",
+        cache.served_bytes.clone(),
+    );
+    registry.register(
+        counter_base(names::CACHE_COLLAPSED_REQUESTS_TOTAL),
+        "Viewer requests that waited for another request's origin fetch",
+        cache.collapsed.clone(),
+    );
+    registry.register(
+        counter_base(names::CACHE_STALE_SERVED_TOTAL),
+        "Stale responses served, by the reason that allowed it",
+        cache.stale_served.clone(),
+    );
+    registry.register(
+        counter_base(names::CACHE_LOOKUPS_TOTAL),
+        "Cache lookups, by result",
+        cache.lookups.clone(),
+    );
+    registry.register(
+        names::CACHE_ENTRIES,
+        "Entries stored in a cache tier",
+        cache.entries.clone(),
+    );
+    registry.register(
+        names::CACHE_BYTES,
+        "Bytes charged to a cache tier",
+        cache.bytes.clone(),
+    );
+    registry.register(
+        counter_base(names::CACHE_EVICTIONS_TOTAL),
+        "Entries a cache tier removed to make room",
+        cache.evictions.clone(),
+    );
+    registry.register(
+        counter_base(names::CACHE_TIER_HITS_TOTAL),
+        "Lookups that found their key in a cache tier",
+        cache.tier_hits.clone(),
+    );
+    registry.register(
+        counter_base(names::CACHE_TIER_MISSES_TOTAL),
+        "Lookups that did not find their key in a cache tier",
+        cache.tier_misses.clone(),
+    );
+    registry.register(
+        counter_base(names::INVALIDATIONS_TOTAL),
+        "Invalidation requests handled, by result",
+        cache.invalidations.clone(),
+    );
+    registry.register(
+        counter_base(names::INVALIDATED_OBJECTS_TOTAL),
+        "Cached objects removed by invalidations",
+        cache.invalidated_objects.clone(),
+    );
+}
+
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
     use crate::access_log::record::tests::sample;
+    use crate::metrics::TierSample;
 
     /// The value of the sample line that starts with `prefix` (name plus labels).
     pub(crate) fn sample_value(text: &str, prefix: &str) -> Option<f64> {
@@ -198,6 +262,12 @@ pub(super) mod tests {
         metrics.connection_opened("https");
         metrics.config_reload(true);
         metrics.unknown_host();
+        metrics.cache_served_bytes("E1", "memory", 2_000);
+        metrics.cache_collapsed("E1");
+        metrics.cache_stale_served("E1", "stale_if_error");
+        metrics.cache_lookup("E1", "hit");
+        metrics.record_cache_tier("memory", &TierSample::default());
+        metrics.invalidation("completed", 1);
     }
 
     #[test]
