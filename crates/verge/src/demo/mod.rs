@@ -1,6 +1,6 @@
 //! `verge demo`: an edge in front of a small built-in origin, configured to show the product
-//! (compression, security headers, CloudFront viewer headers, a custom error page), with the
-//! URLs to open printed at start.
+//! (caching, compression, security headers, CloudFront viewer headers, a custom error page),
+//! with the URLs to open printed at start.
 
 mod origin;
 
@@ -42,8 +42,12 @@ pub async fn run(args: DemoArgs) -> Result<(), ServeError> {
         "  Metrics:           http://{}/metrics",
         edge.admin_address()
     );
+    eprintln!("  Cache contents:    http://{}/cache", edge.admin_address());
     eprintln!("  Origin, direct:    http://{origin}/");
-    eprintln!("Try: curl -si {http} | head -20      Stop with Ctrl-C.\n");
+    eprintln!(
+        "Try: curl -si {http} | head -20   (twice: the second is `x-cache: Hit from verge`)"
+    );
+    eprintln!("Stop with Ctrl-C.\n");
     run_until_signal(edge).await
 }
 
