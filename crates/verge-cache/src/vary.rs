@@ -1,8 +1,8 @@
 //! Content negotiation in the cache key (RFC 9111 §4.1): which request headers a response
-//! varies on, the secondary key built from them, and the edge's normalised Accept-Encoding.
+//! varies on, and the secondary key built from them.
 
 use http::header::VARY;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderName};
 
 /// What a response's `Vary` field says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +124,7 @@ fn push_escaped(key: &mut String, bytes: &[u8]) {
 
 #[cfg(test)]
 mod tests {
+    use http::HeaderValue;
     use http::header::{ACCEPT_LANGUAGE, COOKIE, ORIGIN};
 
     use super::*;

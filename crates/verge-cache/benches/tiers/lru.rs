@@ -23,6 +23,7 @@ pub struct Lru {
 }
 
 impl Lru {
+    /// An empty cache of `capacity` bytes.
     pub fn new(capacity: u64) -> Self {
         Self {
             index: HashMap::new(),
@@ -45,6 +46,7 @@ impl Lru {
         true
     }
 
+    /// Stores `key`, evicting from the back until `charge` more bytes fit.
     pub fn insert(&mut self, key: u64, charge: u64) {
         while self.bytes + charge > self.capacity && self.tail != NIL {
             let victim = self.tail;

@@ -5,6 +5,10 @@
 //!
 //! Every rename and delete of an entry file happens under its shard's lock, so the index and
 //! the files agree; writing a body happens outside it, in a temporary file.
+//!
+//! Eviction is the memory tier's S3-FIFO (same code, so `benches/tiers.rs`'s hit ratios hold
+//! here too), fed with the memory tier's hits as well as its own: with write-through, the
+//! objects hottest in memory would otherwise look unused on disk and be the first to go.
 
 use std::fs::File;
 use std::io;
@@ -68,7 +72,8 @@ impl DiskTier {
     }
 
     /// The metadata stored for `key`, from the index (no I/O). Counts a hit (and a use for
-    /// eviction) or a miss.
+    /// eviction) or a miss. It may wait for one rename or delete in the same shard, which
+    /// run under the shard's lock.
     pub fn lookup(&self, key: &str) -> Option<Arc<Meta>> {
         self.lookup_hashed(key_hash(key), key)
     }

@@ -106,7 +106,11 @@ fn clean_tmp(tmp_dir: &Path) -> Result<usize, CacheError> {
         match result {
             Ok(()) => removed += 1,
             Err(error) => {
-                tracing::warn!(path = %path.display(), %error, "Cannot delete temporary cache file");
+                tracing::warn!(
+                    path = %path.display(),
+                    %error,
+                    "Cannot delete temporary cache file"
+                );
             }
         }
     }
@@ -122,14 +126,12 @@ fn scan_root(root: &Path, scan: &mut Scan) -> Result<(), CacheError> {
             continue;
         }
         if !is_fan_out_dir(&first) {
-            let path = first.path();
-            tracing::warn!(path = %path.display(), "Ignored unexpected file in the disk cache directory");
+            warn_unexpected(&first.path());
             continue;
         }
         for second in read_dir_or_warn(&first.path()) {
             if !is_fan_out_dir(&second) {
-                let path = second.path();
-                tracing::warn!(path = %path.display(), "Ignored unexpected file in the disk cache directory");
+                warn_unexpected(&second.path());
                 continue;
             }
             for file in read_dir_or_warn(&second.path()) {
@@ -138,6 +140,11 @@ fn scan_root(root: &Path, scan: &mut Scan) -> Result<(), CacheError> {
         }
     }
     Ok(())
+}
+
+/// Something the cache did not create is left alone.
+fn warn_unexpected(path: &Path) {
+    tracing::warn!(path = %path.display(), "Ignored unexpected file in the disk cache directory");
 }
 
 /// Loads one entry file into `scan`, or deletes it if it is unreadable.

@@ -53,6 +53,12 @@ impl DiskTier {
         })
     }
 
+    /// Drops an entry whose file turned out corrupt.
+    fn drop_corrupt(&self, key: &str, error: &CacheError) {
+        tracing::warn!(%error, "Dropped corrupt disk cache entry");
+        self.remove(key);
+    }
+
     /// Replaces the metadata stored for `key`, keeping the body: after a `304 Not Modified`
     /// the headers and times change (RFC 9111 §4.3.4). The file is rewritten through a
     /// temporary file; `meta.body_len` is kept from the stored entry. `Ok(false)` when `key`
@@ -77,18 +83,16 @@ impl DiskTier {
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
             Err(error) => return Err(io_error(&path, error)),
         };
-        let footer = read_footer(&mut source, &path)?;
-
-        let (tmp, file) = self.inner.temp_file()?;
-        let mut writer = DiskWriter {
-            inner: self.inner.clone(),
-            key: key.to_owned(),
-            tmp,
-            out: Some(BufWriter::new(file)),
-            hasher: Xxh3::new(),
-            copied_hash: None,
-            written: 0,
+        let footer = match read_footer(&mut source, &path) {
+            Ok(footer) => footer,
+            Err(error @ CacheError::Corrupt { .. }) => {
+                self.drop_corrupt(key, &error);
+                return Ok(false);
+            }
+            Err(error) => return Err(error),
         };
+
+        let mut writer = self.writer(key)?;
         writer.copy_body(&mut source, &footer)?;
         writer
             .finish(Arc::new(meta), Some(&old))

@@ -216,6 +216,7 @@ impl MemoryTier {
         compact_headers(&mut meta);
         let hash = key_hash(key);
         let mut evicted = Vec::new();
+        let mut replaced = None;
         let mut shard = self.shards.lock(hash);
         let updated = shard.update(
             hash,
@@ -225,11 +226,12 @@ impl MemoryTier {
                 }
                 meta.body_len = entry.body.len() as u64;
                 let charge = entry_charge(&meta, meta.body_len);
-                entry.meta = Arc::new(meta);
+                replaced = Some(std::mem::replace(&mut entry.meta, Arc::new(meta)));
                 Some(charge)
             },
             &mut evicted,
         );
+        // The old metadata and anything evicted are freed after the lock is released.
         drop(shard);
         updated
     }

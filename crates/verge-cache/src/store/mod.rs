@@ -202,13 +202,25 @@ impl Store {
 
         memory::compact_headers(&mut meta);
         let meta = Arc::new(meta);
-        if size <= self.memory_object_bytes {
-            let _ = self.memory.insert_shared(meta.clone(), body.clone());
+        let in_memory = size <= self.memory_object_bytes
+            && matches!(
+                self.memory.insert_shared(meta.clone(), body.clone()),
+                Insert::Stored { .. }
+            );
+        if !in_memory {
+            // An older, smaller version must not keep being served from memory.
+            self.memory.remove(&meta.key);
         }
-        match &self.disk {
-            Some(disk) => disk.insert_shared(meta, &body),
-            None => Ok(()),
+
+        let Some(disk) = &self.disk else {
+            return Ok(());
+        };
+        let stored = disk.insert_shared(meta.clone(), &body);
+        if stored.is_err() {
+            // Nor may an older version come back from disk once memory evicts this one.
+            disk.remove(&meta.key);
         }
+        stored
     }
 
     /// Stores a response in the memory tier only (no I/O); see [`MemoryTier::insert`].
@@ -225,9 +237,15 @@ impl Store {
     }
 
     /// Starts streaming an object to disk (for objects too large for memory); `None` without
-    /// a disk tier. Blocking.
+    /// a disk tier. Any version of `key` in memory is dropped now, so that once the writer
+    /// commits, the new version is the one served. Blocking.
     pub fn disk_writer(&self, key: &str) -> Result<Option<DiskWriter>, CacheError> {
-        self.disk.as_ref().map(|disk| disk.writer(key)).transpose()
+        let Some(disk) = &self.disk else {
+            return Ok(None);
+        };
+        let writer = disk.writer(key)?;
+        self.memory.remove(key);
+        Ok(Some(writer))
     }
 
     /// Removes `key` from both tiers; says whether either had it. Blocking.
@@ -240,11 +258,11 @@ impl Store {
     /// Replaces `key`'s metadata in both tiers, keeping the body (after a 304); says whether
     /// either had it. Blocking.
     pub fn update_meta(&self, key: &str, meta: Meta) -> Result<bool, CacheError> {
-        let on_disk = match &self.disk {
-            Some(disk) => disk.update_meta(key, meta.clone())?,
-            None => false,
+        let Some(disk) = &self.disk else {
+            return Ok(self.memory.update_meta(key, meta));
         };
-        let in_memory = self.memory.update_meta(key, meta);
+        let in_memory = self.memory.update_meta(key, meta.clone());
+        let on_disk = disk.update_meta(key, meta)?;
         Ok(in_memory || on_disk)
     }
 
@@ -358,6 +376,29 @@ mod tests {
         assert!(
             matches!(store.get("streamed"), Some(Hit::Disk { meta }) if meta.body_len == 50_000)
         );
+    }
+
+    #[test]
+    fn a_new_version_too_large_for_memory_replaces_the_old_one_there() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = open(dir.path());
+        store
+            .insert(meta("k"), Bytes::from_static(b"small"))
+            .expect("stored");
+        assert!(store.memory().contains("k"));
+        store
+            .insert(meta("k"), Bytes::from(vec![1; 5_000]))
+            .expect("stored");
+        assert!(matches!(store.get("k"), Some(Hit::Disk { meta }) if meta.body_len == 5_000));
+
+        store
+            .insert(meta("s"), Bytes::from_static(b"small"))
+            .expect("stored");
+        let mut writer = store.disk_writer("s").expect("started").expect("disk tier");
+        assert!(!store.memory().contains("s"));
+        writer.write(&[2; 3_000]).expect("written");
+        writer.commit(meta("s")).expect("committed");
+        assert!(matches!(store.get("s"), Some(Hit::Disk { meta }) if meta.body_len == 3_000));
     }
 
     #[test]
