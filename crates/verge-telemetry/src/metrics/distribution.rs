@@ -7,7 +7,8 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::Histogram;
 
 use super::labels::{
-    DistributionLabels, OriginLabels, OriginOutcomeLabels, RequestLabels, status_class,
+    DistributionLabels, LookupLabels, OriginLabels, OriginOutcomeLabels, RequestLabels,
+    ServedLabels, status_class,
 };
 use super::registry::Metrics;
 
@@ -20,6 +21,10 @@ const RESULTS: [&str; 6] = [
     "Error",
     "Redirect",
 ];
+/// Cache lookup results with a handle; others go through the family lookup.
+const LOOKUPS: [&str; 5] = ["hit", "miss", "refresh_hit", "stale", "bypass"];
+/// Tiers bytes are served from, with a handle each.
+const TIERS: [&str; 3] = ["memory", "disk", "origin"];
 /// Status classes in the order of `class_index`.
 const CLASSES: usize = 6;
 
@@ -33,6 +38,8 @@ pub struct DistributionMetrics {
     sent: Counter,
     time_to_first_byte: Histogram,
     origin_latency: Vec<Histogram>,
+    lookups: [Counter; LOOKUPS.len()],
+    served: [Counter; TIERS.len()],
 }
 
 impl std::fmt::Debug for DistributionMetrics {
@@ -82,7 +89,23 @@ impl DistributionMetrics {
                 metrics.origin_latency.get_or_create(&labels).clone()
             })
             .collect();
+        let lookups = LOOKUPS.map(|result| {
+            let labels = LookupLabels {
+                distribution: distribution.to_owned(),
+                result,
+            };
+            metrics.cache.lookups.get_or_create(&labels).clone()
+        });
+        let served = TIERS.map(|tier| {
+            let labels = ServedLabels {
+                distribution: distribution.to_owned(),
+                tier,
+            };
+            metrics.cache.served_bytes.get_or_create(&labels).clone()
+        });
         DistributionMetrics {
+            lookups,
+            served,
             distribution: distribution.to_owned(),
             origins: origins.iter().map(|o| (*o).to_owned()).collect(),
             requests: Default::default(),
@@ -91,6 +114,26 @@ impl DistributionMetrics {
             time_to_first_byte,
             origin_latency,
             metrics,
+        }
+    }
+
+    /// Counts one cache lookup by its result (`hit`, `miss`, `refresh_hit`, `stale`, `bypass`).
+    pub fn cache_lookup(&self, result: &'static str) {
+        match LOOKUPS.iter().position(|r| *r == result) {
+            Some(index) => {
+                self.lookups[index].inc();
+            }
+            None => self.metrics.cache_lookup(&self.distribution, result),
+        }
+    }
+
+    /// Counts body bytes served from `tier` (`memory`, `disk`, `origin`).
+    pub fn cache_served_bytes(&self, tier: &'static str, bytes: u64) {
+        match TIERS.iter().position(|t| *t == tier) {
+            Some(index) => {
+                self.served[index].inc_by(bytes);
+            }
+            None => self.metrics.cache_served_bytes(&self.distribution, tier, bytes),
         }
     }
 
