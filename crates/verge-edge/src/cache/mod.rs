@@ -29,7 +29,8 @@ pub struct EdgeCache {
     pub collapser: Collapser,
     /// Which primary keys have variants.
     pub vary: VaryIndex,
-    /// The `[cache]` settings it was opened with.
+    /// The `[cache]` settings it was opened with, `max_object_size` lowered to the largest
+    /// object a tier accepts.
     pub settings: CacheSettings,
     /// Invalidations made through the admin API.
     pub invalidations: Invalidations,
@@ -55,6 +56,14 @@ impl EdgeCache {
             max_object_bytes: settings.max_object_size,
             memory_object_bytes: settings.memory_object_limit(),
         })?;
+        // A response is kept in memory while it streams, up to `max_object_size`; past what
+        // either tier accepts, keeping it would only cost memory.
+        let mut settings = settings.clone();
+        let largest = store
+            .disk()
+            .map_or(0, |disk| disk.max_object_bytes())
+            .max(store.memory().max_object_bytes());
+        settings.max_object_size = settings.max_object_size.min(largest);
         let vary = VaryIndex::default();
         // Variants found on disk are learned again, so lookups find them.
         store.retain(|meta| {
@@ -64,6 +73,7 @@ impl EdgeCache {
         tracing::info!(
             memory_bytes = settings.memory_size,
             disk_bytes = settings.disk_size,
+            max_object_bytes = settings.max_object_size,
             restored = store.stats().disk.map_or(0, |disk| disk.entries),
             "Cache opened"
         );
@@ -71,7 +81,7 @@ impl EdgeCache {
             store,
             collapser: Collapser::new(),
             vary,
-            settings: settings.clone(),
+            settings,
             invalidations: Invalidations::default(),
         }))
     }
@@ -105,16 +115,45 @@ impl EdgeCache {
 
     /// Stores a filled body under `meta.key`: in memory when small enough, and on disk.
     /// Disk writes run on a blocking thread; the future ends when the object is visible.
+    /// A response that an invalidation made after its request covers is not stored: the
+    /// origin may have sent it before the change the invalidation announces.
     pub async fn put(self: &Arc<Self>, meta: Meta, filled: Filled) {
-        let body = join(filled);
+        if self.invalidations.covers_fill(&meta) {
+            tracing::debug!("Response not stored: invalidated while it was fetched");
+            return;
+        }
         let cache = self.clone();
         let key = meta.key.clone();
-        let stored = tokio::task::spawn_blocking(move || cache.store.insert(meta, body)).await;
+        let stored = tokio::task::spawn_blocking(move || {
+            let check = meta.clone();
+            cache.insert(meta, filled)?;
+            // An invalidation that began during the insert may have scanned the tiers before
+            // this object was in them; it is recorded before it scans, so it shows here.
+            if cache.invalidations.covers_fill(&check) {
+                cache.store.remove(&check.key);
+            }
+            Ok::<_, verge_cache::CacheError>(())
+        })
+        .await;
         match stored {
             Ok(Ok(())) => {}
             Ok(Err(error)) => tracing::warn!(%error, "Cache store failed"),
             Err(error) => tracing::warn!(%error, key_len = key.len(), "Cache store task failed"),
         }
+    }
+
+    /// Stores in the tiers. An object only the disk tier takes is written piece by piece,
+    /// not first copied into one buffer. Blocking.
+    fn insert(&self, meta: Meta, filled: Filled) -> Result<(), CacheError> {
+        if filled.len > self.store.memory().max_object_bytes()
+            && let Some(mut writer) = self.store.disk_writer(&meta.key)?
+        {
+            for chunk in &filled.chunks {
+                writer.write(chunk)?;
+            }
+            return writer.commit(meta);
+        }
+        self.store.insert(meta, join(filled))
     }
 
     /// Replaces the metadata of a stored object (after a 304 freshened it).
@@ -149,4 +188,37 @@ fn join(filled: Filled) -> Bytes {
         buffer.extend_from_slice(&chunk);
     }
     buffer.freeze()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(memory: u64, disk: u64) -> CacheSettings {
+        CacheSettings {
+            memory_size: memory,
+            disk_size: disk,
+            ..CacheSettings::default()
+        }
+    }
+
+    #[test]
+    fn no_larger_objects_are_filled_than_a_tier_takes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let memory_only = EdgeCache::open(&settings(1 << 20, 0), Some(dir.path()))
+            .expect("opens")
+            .expect("a cache");
+        assert_eq!(memory_only.settings.max_object_size, 128 << 10);
+
+        let with_disk = EdgeCache::open(&settings(1 << 20, 4 << 20), Some(dir.path()))
+            .expect("opens")
+            .expect("a cache");
+        assert_eq!(with_disk.settings.max_object_size, 4 << 20);
+
+        assert!(
+            EdgeCache::open(&settings(0, 0), Some(dir.path()))
+                .expect("opens")
+                .is_none()
+        );
+    }
 }
