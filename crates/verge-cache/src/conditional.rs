@@ -281,13 +281,27 @@ fn is_not_updated(name: &HeaderName, not_modified: &HeaderMap) -> bool {
 /// [`crate::storable::decide`] on the result for the new freshness and
 /// [`crate::age::build_meta`], which counts that `Age` into the new initial age, removes it,
 /// and reapplies `no-cache="..."` / `private="..."` stripping.
+///
+/// A stored weak `ETag` is kept when the 304 carries the same tag strong: the edge weakened
+/// it when it compressed the stored body, and the compressed bytes are still not the bytes the
+/// origin's strong tag names.
 pub fn freshen(stored: &mut HeaderMap, not_modified: &HeaderMap) {
     for name in not_modified.keys() {
-        if is_not_updated(name, not_modified) {
+        if is_not_updated(name, not_modified) || weakened_by_the_edge(name, stored, not_modified) {
             continue;
         }
         stored.remove(name);
         copy_all(not_modified, stored, name);
+    }
+}
+
+fn weakened_by_the_edge(name: &HeaderName, stored: &HeaderMap, not_modified: &HeaderMap) -> bool {
+    if name != ETAG {
+        return false;
+    }
+    match (stored_etag(stored), stored_etag(not_modified)) {
+        (Some(old), Some(new)) => old.weak && !new.weak && old.weak_eq(&new),
+        _ => false,
     }
 }
 
@@ -310,6 +324,28 @@ pub fn validator_matches(stored: &HeaderMap, not_modified: &HeaderMap) -> bool {
         DateField::Valid(new) => stored_modified == DateField::Valid(new),
         DateField::Invalid => false,
         DateField::Absent => stored_tag.is_none() && stored_modified.valid().is_none(),
+    }
+}
+
+/// Whether a 304 answering the cache's own conditional request (made with this stored
+/// response's validators alone) may freshen it. Stricter than nothing, looser than
+/// [`validator_matches`]: a validator in the 304 must agree with the stored one, but
+///
+/// - entity-tags compare weakly, since the edge weakens the tag of a response it compressed
+///   and the origin answers with the strong tag it knows;
+/// - a 304 with no validator at all is taken to refer to the one response whose validators
+///   were sent, as origins often omit them (RFC 9110 §15.4.5 says they should not).
+pub fn refreshes(stored: &HeaderMap, not_modified: &HeaderMap) -> bool {
+    if not_modified.contains_key(ETAG) {
+        return match (stored_etag(not_modified), stored_etag(stored)) {
+            (Some(new), Some(old)) => new.weak_eq(&old),
+            _ => false,
+        };
+    }
+    match header_date(not_modified, LAST_MODIFIED) {
+        DateField::Valid(new) => header_date(stored, LAST_MODIFIED) == DateField::Valid(new),
+        DateField::Invalid => false,
+        DateField::Absent => true,
     }
 }
 
@@ -658,5 +694,27 @@ mod tests {
             &map(&[("date", OLD)]),
             &map(&[("date", NEWER)])
         ));
+    }
+
+    #[test]
+    fn a_304_to_the_caches_own_validation() {
+        let stored = map(&[("etag", "W/\"v1\""), ("last-modified", OLD)]);
+        assert!(refreshes(&stored, &map(&[("etag", "\"v1\"")])));
+        assert!(refreshes(&stored, &map(&[("etag", "W/\"v1\"")])));
+        assert!(!refreshes(&stored, &map(&[("etag", "\"v2\"")])));
+        assert!(!refreshes(&stored, &map(&[("etag", "v1")])));
+        assert!(refreshes(&stored, &map(&[("cache-control", "max-age=60")])));
+        assert!(refreshes(&stored, &map(&[("last-modified", OLD)])));
+        assert!(!refreshes(&stored, &map(&[("last-modified", NEWER)])));
+        assert!(!refreshes(&map(&[]), &map(&[("etag", "\"v1\"")])));
+    }
+
+    #[test]
+    fn freshening_keeps_a_tag_the_edge_weakened() {
+        let mut stored = map(&[("etag", "W/\"v1\""), ("content-encoding", "br")]);
+        freshen(&mut stored, &map(&[("etag", "\"v1\"")]));
+        assert_eq!(stored["etag"], "W/\"v1\"");
+        freshen(&mut stored, &map(&[("etag", "W/\"v2\"")]));
+        assert_eq!(stored["etag"], "W/\"v2\"");
     }
 }

@@ -17,6 +17,9 @@ pub struct KeyInput<'a> {
     pub path: &'a str,
     /// The raw query string, without `?`.
     pub query: Option<&'a str>,
+    /// The host the viewer asked for (`Host`, or `:authority` over HTTP/2), lowercase, used
+    /// when the policy keys on `host`.
+    pub host: &'a str,
     /// The viewer's request headers.
     pub headers: &'a HeaderMap,
     /// The normalised content coding (`br`, `gzip`, ...) when the policy keys on it.
@@ -51,6 +54,12 @@ pub fn primary_key(policy: &CachePolicy, input: &KeyInput<'_>) -> String {
         for name in names {
             key.push_str("\nh:");
             key.push_str(&name);
+            if name == "host" {
+                // HTTP/2 carries the host in `:authority`: key on the host, however it came.
+                key.push('=');
+                key.push_str(input.host);
+                continue;
+            }
             let mut values = input.headers.get_all(name.as_str()).iter().peekable();
             if values.peek().is_some() {
                 key.push('=');
@@ -153,6 +162,7 @@ mod tests {
                 distribution: "shop",
                 path,
                 query,
+                host: "shop.example.com",
                 headers,
                 encoding: None,
             },
@@ -178,6 +188,7 @@ mod tests {
             distribution: "a",
             path: "/x",
             query: None,
+            host: "shop.example.com",
             headers: &headers,
             encoding: None,
         };
@@ -237,6 +248,7 @@ mod tests {
             distribution: "shop",
             path: "/app.js",
             query: None,
+            host: "shop.example.com",
             headers: &headers,
             encoding: Some("br"),
         };

@@ -63,7 +63,8 @@ pub struct Freshness {
 pub enum NotStored {
     /// The request method is not GET (HEAD responses only update, which this cache skips).
     Method,
-    /// Not a final status, a 206 or 304, or a status that needs explicit freshness and had none.
+    /// Not a final status; a 206, 304, 412 or 416, which answer one request's range or
+    /// preconditions; or a status that needs explicit freshness and had none.
     Status,
     /// `Vary: *` (RFC 9111 §4.1).
     VaryStar,
@@ -110,7 +111,7 @@ impl NotStored {
 /// Decides whether a response may be stored, and with what freshness.
 ///
 /// The rules, in order:
-/// 1. Only GET responses; no 1xx, 206 or 304.
+/// 1. Only GET responses; no 1xx, 206, 304, 412 or 416.
 /// 2. `CDN-Cache-Control`, when usable, replaces `Cache-Control` and `Expires` (RFC 9213 §2.2).
 /// 3. `Vary: *`, `no-store`, unqualified `private`: not stored. A policy minimum TTL above zero
 ///    overrides `no-store`, `private` and `no-cache` (CloudFront's rule); `must-understand`
@@ -150,7 +151,7 @@ fn evaluate(
     if *request.method != Method::GET {
         return Err(NotStored::Method);
     }
-    if !(200..=599).contains(&status) || status == 206 || status == 304 {
+    if !(200..=599).contains(&status) || answers_the_request_only(status) {
         return Err(NotStored::Status);
     }
 
@@ -306,6 +307,13 @@ fn qualified_fields(cc: &CacheControl) -> Vec<HeaderName> {
     fields
 }
 
+/// Statuses that answer this request's range or preconditions, not the target as a whole:
+/// stored under the target's key they would answer every later viewer (a 416 to one
+/// viewer's `Range`, a 412 to one viewer's `If-Match`). CloudFront does not cache 416 either.
+fn answers_the_request_only(status: u16) -> bool {
+    matches!(status, 206 | 304 | 412 | 416)
+}
+
 /// RFC 9110 §15.1: statuses cacheable by default, with heuristic freshness.
 fn is_heuristically_cacheable(status: u16) -> bool {
     matches!(
@@ -318,7 +326,7 @@ fn is_heuristically_cacheable(status: u16) -> bool {
 fn is_error_status(status: u16) -> bool {
     matches!(
         status,
-        400 | 403 | 404 | 405 | 414 | 416 | 500 | 501 | 502 | 503 | 504
+        400 | 403 | 404 | 405 | 414 | 500 | 501 | 502 | 503 | 504
     )
 }
 
@@ -510,7 +518,9 @@ mod tests {
         check_statuses(&[
             (404, "", DEF, Fresh(10)),
             (405, "", DEF, Fresh(10)),
-            (416, "", DEF, Fresh(10)),
+            (416, "", DEF, Not(N::Status)),
+            (416, "cc: max-age=60", DEF, Not(N::Status)),
+            (412, "cc: max-age=60", DEF, Not(N::Status)),
             (501, "", DEF, Fresh(10)),
             (503, "", DEF, Fresh(10)),
             (403, "", (0, DAY, YEAR, 300), Fresh(300)),

@@ -148,9 +148,6 @@ async fn http2_viewers_collapse_too() {
 }
 
 #[tokio::test]
-#[ignore = "the default cache policy keys on the Host header, which an HTTP/2 request does not \
-            carry (its host is :authority), so HTTP/1.1 and HTTP/2 viewers get separate objects \
-            (key built in pipeline/cached.rs from verge-cache key.rs)"]
 async fn http1_and_http2_viewers_share_stored_objects() {
     let origin = storable_origin().await;
     let edge = edge(&origin, "").await;

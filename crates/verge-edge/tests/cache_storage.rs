@@ -198,8 +198,6 @@ async fn objects_memory_evicted_are_served_from_disk() {
 }
 
 #[tokio::test]
-#[ignore = "a small object read from disk is served as StoredBody::Memory, so \
-            verge_cache_served_bytes_total counts it under tier=\"memory\" (cache/respond.rs)"]
 async fn bytes_read_from_disk_count_for_the_disk_tier() {
     let origin = storable_origin().await;
     let edge = edge(&origin, r#"disk_size = "64MiB""#).await;

@@ -98,7 +98,7 @@ impl EdgeCache {
                     .ok()?;
                 match loaded {
                     Ok(Some((meta, DiskOrBytes::Bytes(body)))) => {
-                        Some((meta, StoredBody::Memory(body)))
+                        Some((meta, StoredBody::ReadFromDisk(body)))
                     }
                     Ok(Some((meta, DiskOrBytes::Disk(body)))) => {
                         Some((meta, StoredBody::Disk(body)))

@@ -24,6 +24,8 @@ use crate::body::{Body, boxed, empty};
 pub enum StoredBody {
     /// Held in memory.
     Memory(Bytes),
+    /// Read whole from the disk tier (and now promoted to memory).
+    ReadFromDisk(Bytes),
     /// On disk, streamed in chunks.
     Disk(DiskBody),
 }
@@ -33,6 +35,7 @@ impl StoredBody {
     pub fn tier(&self) -> &'static str {
         match self {
             StoredBody::Memory(_) => "memory",
+            StoredBody::ReadFromDisk(_) => "disk",
             StoredBody::Disk(_) => "disk",
         }
     }
@@ -40,7 +43,7 @@ impl StoredBody {
     /// The body's length.
     pub fn len(&self) -> u64 {
         match self {
-            StoredBody::Memory(bytes) => bytes.len() as u64,
+            StoredBody::Memory(bytes) | StoredBody::ReadFromDisk(bytes) => bytes.len() as u64,
             StoredBody::Disk(disk) => disk.len,
         }
     }
@@ -53,7 +56,7 @@ impl StoredBody {
     /// Bytes `start..=end` as a body.
     fn slice(self, start: u64, end: u64) -> Body {
         match self {
-            StoredBody::Memory(bytes) => {
+            StoredBody::Memory(bytes) | StoredBody::ReadFromDisk(bytes) => {
                 let (start, end) = (start as usize, (end as usize + 1).min(bytes.len()));
                 crate::body::full(bytes.slice(start.min(end)..end))
             }
@@ -64,7 +67,7 @@ impl StoredBody {
     /// The whole body.
     fn whole(self) -> Body {
         match self {
-            StoredBody::Memory(bytes) => crate::body::full(bytes),
+            StoredBody::Memory(bytes) | StoredBody::ReadFromDisk(bytes) => crate::body::full(bytes),
             StoredBody::Disk(disk) => {
                 let len = disk.len;
                 disk_body(disk, 0, len)
@@ -110,16 +113,18 @@ pub fn respond(meta: &Meta, body: StoredBody, parts: &Parts, now: SystemTime) ->
     let head = parts.method == Method::HEAD;
     if status == StatusCode::OK && !headers.contains_key(header::CONTENT_RANGE) {
         headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-        match range::parse(&parts.headers, &meta.headers, len) {
+        // RFC 9110 §14.2: GET is the only method range handling is defined for; a HEAD
+        // gets the head of the whole representation.
+        let ranges = if head {
+            RangeRequest::Full
+        } else {
+            range::parse(&parts.headers, &meta.headers, len)
+        };
+        match ranges {
             RangeRequest::Partial { start, end } => {
                 headers.insert(header::CONTENT_RANGE, range::content_range(start, end, len));
                 headers.insert(header::CONTENT_LENGTH, HeaderValue::from(end + 1 - start));
-                let body = if head {
-                    empty()
-                } else {
-                    body.slice(start, end)
-                };
-                return with(StatusCode::PARTIAL_CONTENT, headers, body);
+                return with(StatusCode::PARTIAL_CONTENT, headers, body.slice(start, end));
             }
             RangeRequest::Unsatisfiable => {
                 let mut refused = http::HeaderMap::new();

@@ -98,13 +98,35 @@ impl CacheRequest<'_> {
         result: ResultType,
     ) -> Response<Body> {
         ctx.result = result;
-        let metrics = &self.state.metrics;
-        let distribution = &self.distribution.id;
-        metrics.cache_lookup(distribution, result.lookup_label());
+        self.count(result.lookup_label());
         if self.parts.method != Method::HEAD {
-            metrics.cache_served_bytes(distribution, body.tier(), body.len());
+            let (tier, len) = (body.tier(), body.len());
+            match self
+                .snapshot
+                .distribution_metrics
+                .get(&self.distribution.id)
+            {
+                Some(handles) => handles.cache_served_bytes(tier, len),
+                None => {
+                    let id = &self.distribution.id;
+                    self.state.metrics.cache_served_bytes(id, tier, len);
+                }
+            }
         }
         respond(meta, body, self.parts, SystemTime::now())
+    }
+
+    /// Counts one lookup by its result.
+    pub fn count(&self, result: &'static str) {
+        count_lookup(self.state, self.snapshot, &self.distribution.id, result);
+    }
+}
+
+/// Counts one lookup through the distribution's handles (no label strings on the hot path).
+fn count_lookup(state: &EdgeState, snapshot: &Snapshot, distribution: &str, result: &'static str) {
+    match snapshot.distribution_metrics.get(distribution) {
+        Some(handles) => handles.cache_lookup(result),
+        None => state.metrics.cache_lookup(distribution, result),
     }
 }
 
@@ -139,6 +161,7 @@ pub async fn cached(
             .await;
         }
     };
+    let host = super::viewer_host(parts).to_ascii_lowercase();
     let encoding = key_encoding(policy, &parts.headers);
     let key = primary_key(
         policy,
@@ -146,6 +169,7 @@ pub async fn cached(
             distribution: &distribution.id,
             path,
             query: parts.uri.query(),
+            host: &host,
             headers: &parts.headers,
             encoding,
         },
@@ -170,44 +194,53 @@ pub async fn cached(
     };
 
     if *method != Method::GET && *method != Method::HEAD {
-        state.metrics.cache_lookup(&distribution.id, "bypass");
+        request.count("bypass");
         let response = request.fetch(ctx, body, &Conditionals::Keep).await?;
         // RFC 9111 §4.4: a non-error response to an unsafe method invalidates the target.
         let status = response.status();
         if (status.is_success() || status.is_redirection()) && !method.is_safe() {
-            let removed = cache.remove_primary(&request.key);
+            let input = KeyInput {
+                distribution: &distribution.id,
+                path,
+                query: parts.uri.query(),
+                host: &host,
+                headers: &parts.headers,
+                encoding,
+            };
+            let keys = keys_of_every_encoding(policy, input);
+            let removed: usize = keys.iter().map(|key| cache.remove_primary(key)).sum();
             tracing::debug!(distribution = %distribution.id, removed, "Stored responses invalidated by an unsafe method");
+            // A copy being stored now was fetched before this change: remove it once it has
+            // landed, without holding this response back.
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                for key in keys {
+                    if settle(&cache, &key).await {
+                        cache.remove_primary(&key);
+                    }
+                }
+            });
         }
         return Ok(response);
     }
 
-    let now = SystemTime::now();
     if let Some((meta, stored)) = cache.find(&request.variant_key()).await {
-        match reuse(&meta, &request.directives, now) {
-            Reuse::Fresh => return Ok(request.serve(ctx, &meta, stored, ResultType::Hit)),
-            Reuse::Stale(reason) => {
-                state
-                    .metrics
-                    .cache_stale_served(&distribution.id, reason.as_str());
-                if reason == StaleReason::WhileRevalidate {
-                    revalidate::in_background(&request, ctx, meta.clone());
-                }
-                return Ok(request.serve(ctx, &meta, stored, ResultType::Hit));
-            }
-            Reuse::Validate if request.directives.only_if_cached => {
-                return Err(ProxyError::NotCached);
-            }
-            Reuse::Validate => {
-                return revalidate::revalidate(&request, ctx, body, meta, stored).await;
-            }
+        return from_store(&request, ctx, body, meta, stored).await;
+    }
+    if request.directives.only_if_cached || *method == Method::HEAD {
+        // Neither stores anything, but a GET being fetched for this key may be about to:
+        // wait for it, so that they are answered from what it stores.
+        if settle(cache, &request.key).await
+            && let Some((meta, stored)) = cache.find(&request.variant_key()).await
+        {
+            return from_store(&request, ctx, body, meta, stored).await;
         }
     }
     if request.directives.only_if_cached {
         return Err(ProxyError::NotCached);
     }
     if *method == Method::HEAD {
-        // A HEAD response has no body to store; it does not disturb a GET being fetched.
-        state.metrics.cache_lookup(&distribution.id, "miss");
+        request.count("miss");
         return request.fetch(ctx, body, &Conditionals::Keep).await;
     }
 
@@ -216,19 +249,64 @@ pub async fn cached(
         Role::Follower(follower) => {
             state.metrics.cache_collapsed(&distribution.id);
             follower.wait(cache.settings.collapse_timeout).await;
-            if let Some((meta, stored)) = cache.find(&request.variant_key()).await
-                && reuse(&meta, &request.directives, SystemTime::now()) == Reuse::Fresh
-            {
-                return Ok(request.serve(ctx, &meta, stored, ResultType::Hit));
+            // What the leader stored may still need validating for this viewer (its lifetime
+            // is zero, or the viewer's directives ask for more): that is a conditional
+            // request, not a second full fetch.
+            if let Some((meta, stored)) = cache.find(&request.variant_key()).await {
+                return from_store(&request, ctx, body, meta, stored).await;
             }
-            // The leader stored nothing usable for us (or is too slow): fetch alone.
-            None
+            // The leader stored nothing for this viewer (another variant, or nothing
+            // storable): lead the next fetch if that one is over, so that what this request
+            // stores is visible to the requests after it; alone if it is still running.
+            match cache.collapser.join(&request.key) {
+                Role::Leader(leader) => Some(leader),
+                Role::Follower(_) => None,
+            }
         }
     };
-    state.metrics.cache_lookup(&distribution.id, "miss");
+    request.count("miss");
     let request_time = SystemTime::now();
     let response = request.fetch(ctx, body, &Conditionals::Keep).await?;
     Ok(fill(&request, response, request_time, leader))
+}
+
+/// Waits, at most the collapse timeout, for a fetch of `key` in flight to store what it
+/// will; says whether there was one. The fetching viewer has its answer before the object is
+/// visible, so a request right after it would otherwise miss it.
+async fn settle(cache: &EdgeCache, key: &str) -> bool {
+    match cache.collapser.join(key) {
+        Role::Follower(follower) => {
+            follower.wait(cache.settings.collapse_timeout).await;
+            true
+        }
+        Role::Leader(_) => false,
+    }
+}
+
+/// Answers from a stored response as RFC 9111 §4 allows: fresh, stale where allowed
+/// (refreshing in the background within `stale-while-revalidate`), or after validating it.
+async fn from_store(
+    request: &CacheRequest<'_>,
+    ctx: &mut RequestContext,
+    body: Body,
+    meta: Arc<Meta>,
+    stored: StoredBody,
+) -> Result<Response<Body>, ProxyError> {
+    match reuse(&meta, &request.directives, SystemTime::now()) {
+        Reuse::Fresh => Ok(request.serve(ctx, &meta, stored, ResultType::Hit)),
+        Reuse::Stale(reason) => {
+            request
+                .state
+                .metrics
+                .cache_stale_served(&request.distribution.id, reason.as_str());
+            if reason == StaleReason::WhileRevalidate {
+                revalidate::in_background(request, ctx, meta.clone());
+            }
+            Ok(request.serve(ctx, &meta, stored, ResultType::Hit))
+        }
+        Reuse::Validate if request.directives.only_if_cached => Err(ProxyError::NotCached),
+        Reuse::Validate => revalidate::revalidate(request, ctx, body, meta, stored).await,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -243,7 +321,7 @@ async fn bypass(
     body: Body,
 ) -> Result<Response<Body>, ProxyError> {
     if state.cache.is_some() {
-        state.metrics.cache_lookup(&distribution.id, "bypass");
+        count_lookup(state, snapshot, &distribution.id, "bypass");
     }
     forward(
         state,
@@ -257,6 +335,26 @@ async fn bypass(
         &Conditionals::Keep,
     )
     .await
+}
+
+/// The primary keys under which the target of `input` may be stored: one per normalised
+/// encoding when the policy keys on it, since RFC 9111 §4.4 invalidates the target URI
+/// whichever encoding a viewer got it in.
+// Limitation: copies keyed on other cookies or headers than this request's are not found.
+fn keys_of_every_encoding(policy: &CachePolicy, input: KeyInput<'_>) -> Vec<String> {
+    if input.encoding.is_none() {
+        return vec![primary_key(policy, &input)];
+    }
+    ["identity", "gzip", "br", "zstd"]
+        .into_iter()
+        .map(|encoding| {
+            let input = KeyInput {
+                encoding: Some(encoding),
+                ..input
+            };
+            primary_key(policy, &input)
+        })
+        .collect()
 }
 
 /// The normalised `Accept-Encoding` in the key, when the policy caches compressed objects:
@@ -294,11 +392,7 @@ pub fn fill(
         default: policy.default_ttl,
         max: policy.max_ttl,
     };
-    let error_ttl = distribution
-        .error_responses
-        .get(&status)
-        .and_then(|rule| rule.error_caching_min_ttl)
-        .unwrap_or(ERROR_CACHING_TTL);
+    let error_ttl = error_caching_ttl(distribution, status);
     let response_time = SystemTime::now();
     let facts = RequestFacts {
         method: &request.parts.method,
@@ -372,6 +466,16 @@ pub fn fill(
         },
     );
     Response::from_parts(head, crate::body::boxed(body))
+}
+
+/// How long an error `status` without explicit freshness is stored: the distribution's
+/// `error_caching_min_ttl` for it, else CloudFront's default.
+pub fn error_caching_ttl(distribution: &CompiledDistribution, status: u16) -> Duration {
+    distribution
+        .error_responses
+        .get(&status)
+        .and_then(|rule| rule.error_caching_min_ttl)
+        .unwrap_or(ERROR_CACHING_TTL)
 }
 
 /// Cache tags from the configured header: comma-separated, trimmed, empty ones dropped.

@@ -18,7 +18,7 @@ use verge_cache::{Meta, TtlPolicy};
 use verge_config::CompiledDistribution;
 
 use super::ProxyError;
-use super::cached::{CacheRequest, fill};
+use super::cached::{CacheRequest, error_caching_ttl, fill};
 use super::forward::Conditionals;
 use crate::body::{Body, empty};
 use crate::cache::{EdgeCache, EncodingKey, StoredBody};
@@ -31,8 +31,8 @@ pub async fn revalidate(
     request: &CacheRequest<'_>,
     ctx: &mut RequestContext,
     body: Body,
-    meta: Arc<Meta>,
-    stored: StoredBody,
+    mut meta: Arc<Meta>,
+    mut stored: StoredBody,
 ) -> Result<Response<Body>, ProxyError> {
     let cache = request.cache;
     let distribution = &request.distribution.id;
@@ -45,12 +45,19 @@ pub async fn revalidate(
                 cache
                     .vary
                     .variant_key(&request.key, &request.parts.headers, request.encoding_key);
-            if let Some((fresh, body)) = cache.find(&key).await
-                && reuse(&fresh, &request.directives, SystemTime::now()) == Reuse::Fresh
-            {
-                return Ok(request.serve(ctx, &fresh, body, ResultType::RefreshHit));
+            if let Some((found, body)) = cache.find(&key).await {
+                if reuse(&found, &request.directives, SystemTime::now()) == Reuse::Fresh {
+                    // Another request validated or refetched it: served from the cache as
+                    // it is now.
+                    return Ok(request.serve(ctx, &found, body, ResultType::Hit));
+                }
+                // Still not usable as it is: validate what is stored now.
+                (meta, stored) = (found, body);
             }
-            None
+            match cache.collapser.join(&request.key) {
+                Role::Leader(leader) => Some(leader),
+                Role::Follower(_) => None,
+            }
         }
     };
 
@@ -64,6 +71,19 @@ pub async fn revalidate(
     let fetched = request.fetch(ctx, body, &conditionals).await;
     let now = SystemTime::now();
     match fetched {
+        Ok(response)
+            if response.status() == StatusCode::NOT_MODIFIED
+                && matches!(conditionals, Conditionals::Validate(_))
+                && !conditional::refreshes(&meta.headers, response.headers()) =>
+        {
+            // RFC 9111 §4.3.4: a 304 whose validators do not match the stored response
+            // cannot freshen it; ask for the whole response instead.
+            tracing::debug!(distribution = %distribution, "A 304 matched no stored response");
+            let request_time = SystemTime::now();
+            let response = request.fetch(ctx, empty(), &Conditionals::Strip).await?;
+            request.count("miss");
+            Ok(fill(request, response, request_time, leader))
+        }
         Ok(response)
             if response.status() == StatusCode::NOT_MODIFIED
                 && matches!(conditionals, Conditionals::Validate(_)) =>
@@ -89,7 +109,7 @@ pub async fn revalidate(
             Ok(stale_on_error(request, ctx, &meta, stored))
         }
         Ok(response) => {
-            request.state.metrics.cache_lookup(distribution, "miss");
+            request.count("miss");
             Ok(fill(request, response, request_time, leader))
         }
         Err(ProxyError::Origin(error)) if serve_on_error(&meta, &request.directives, now) => {
@@ -136,7 +156,7 @@ fn freshen(
         headers: &request.parts.headers,
     };
     let now = SystemTime::now();
-    let error_ttl = std::time::Duration::from_secs(10);
+    let error_ttl = error_caching_ttl(request.distribution, meta.status);
     match storable::decide(&facts, meta.status, &headers, &ttl, error_ttl, now) {
         Decision::Store(freshness) => Some(storable::build_meta(
             meta.key.clone(),
@@ -167,15 +187,14 @@ struct Refresh {
     directives: CacheControl,
 }
 
-/// Refreshes `meta` once in the background (RFC 5861 §3) while the stale copy is served;
-/// nothing happens if another request is already fetching this key.
+/// Refreshes `meta` once in the background (RFC 5861 §3) while the stale copy is served.
+/// When another request is already fetching this key, the refresh waits for it and runs only
+/// if what it stored still needs one (it may have stored this same stale response).
 pub fn in_background(request: &CacheRequest<'_>, ctx: &RequestContext, meta: Arc<Meta>) {
     if request.parts.method != Method::GET {
         return;
     }
-    let Role::Leader(leader) = request.cache.collapser.join(&request.key) else {
-        return;
-    };
+    let role = request.cache.collapser.join(&request.key);
     let refresh = Refresh {
         state: request.state.clone(),
         snapshot: request.snapshot.clone(),
@@ -204,6 +223,27 @@ pub fn in_background(request: &CacheRequest<'_>, ctx: &RequestContext, meta: Arc
             encoding_key: refresh.encoding_key,
             directives: refresh.directives.clone(),
         };
+        let (leader, meta) = match role {
+            Role::Leader(leader) => (leader, meta),
+            Role::Follower(follower) => {
+                follower.wait(refresh.cache.settings.collapse_timeout).await;
+                let key = refresh.cache.vary.variant_key(
+                    &refresh.key,
+                    &refresh.parts.headers,
+                    refresh.encoding_key,
+                );
+                let Some((stored, _)) = refresh.cache.find(&key).await else {
+                    return;
+                };
+                if stored.is_fresh(SystemTime::now()) {
+                    return;
+                }
+                match refresh.cache.collapser.join(&refresh.key) {
+                    Role::Leader(leader) => (leader, stored),
+                    Role::Follower(_) => return,
+                }
+            }
+        };
         let mut ctx = RequestContext::new(conn);
         ctx.distribution = Some(refresh.distribution.clone());
         ctx.behavior = Some(refresh.behavior);
@@ -218,7 +258,10 @@ pub fn in_background(request: &CacheRequest<'_>, ctx: &RequestContext, meta: Arc
         let request_time = SystemTime::now();
         match request.fetch(&mut ctx, empty(), &conditionals).await {
             Ok(response) if response.status() == StatusCode::NOT_MODIFIED && validating => {
-                if let Some(refreshed) = freshen(&request, &meta, response.headers(), request_time)
+                // RFC 9111 §4.3.4: only a 304 matching the stored response freshens it.
+                if conditional::refreshes(&meta.headers, response.headers())
+                    && let Some(refreshed) =
+                        freshen(&request, &meta, response.headers(), request_time)
                 {
                     refresh.cache.update(refreshed).await;
                 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod cache;
+pub mod cache_ops;
 pub mod client;
 pub mod config;
 pub mod fixtures;
