@@ -38,12 +38,11 @@ impl http_body::Body for Returning {
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         let ended = matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream();
-        if ended {
-            if let Some(sender) = self.sender.take() {
-                if let Ok(mut pool) = self.pool.lock() {
-                    pool.push(sender);
-                }
-            }
+        if ended
+            && let Some(sender) = self.sender.take()
+            && let Ok(mut pool) = self.pool.lock()
+        {
+            pool.push(sender);
         }
         polled
     }
