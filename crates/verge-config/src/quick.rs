@@ -125,6 +125,7 @@ pub fn quick_config(options: &QuickOptions) -> Result<Config, String> {
         http_version: Default::default(),
         tls_verify: true,
         ca_file: None,
+        origin_shield: None,
     };
     config.distributions.push(Distribution {
         id: "default".to_owned(),

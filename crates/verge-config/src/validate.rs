@@ -111,6 +111,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         check_cache_policy(policy, &format!("cache_policies.{name}"), &mut check);
     }
     check_cache_settings(config, &mut check);
+    check_tiers(config, &mut check);
     for (name, policy) in &config.response_headers_policies {
         check_response_headers_policy(
             policy,
@@ -514,6 +515,37 @@ fn check_cache_policy(policy: &CachePolicy, at: &str, check: &mut Checker) {
                 format!("{at}.{part}.items"),
                 "this behavior needs at least one name",
                 Some("list names, or use behavior = \"none\" or \"all\""),
+            );
+        }
+    }
+}
+
+fn check_tiers(config: &Config, check: &mut Checker) {
+    let tiers = &config.tiers;
+    let shields = config
+        .distributions
+        .iter()
+        .any(|d| d.origins.iter().any(|o| o.origin_shield.is_some()));
+    let secret = tiers.secret.as_deref().unwrap_or("");
+    if (!tiers.parents.is_empty() || shields) && secret.len() < 16 {
+        check.fail(
+            "tiers.secret",
+            "parent tiers and origin shields need a shared secret of at least 16 characters",
+            Some("set the same [tiers] secret on every node of the deployment"),
+        );
+    }
+    if secret.contains(|c: char| !c.is_ascii_graphic()) {
+        check.fail("tiers.secret", "use printable ASCII without spaces", None);
+    }
+    if tiers.max_hops == 0 {
+        check.fail("tiers.max_hops", "must be at least 1", None);
+    }
+    for (index, parent) in tiers.parents.iter().enumerate() {
+        if parent.pop.is_empty() {
+            check.fail(
+                format!("tiers.parents[{index}].pop"),
+                "name the parent's POP",
+                None,
             );
         }
     }

@@ -78,6 +78,8 @@ pub enum ResultType {
     Hit,
     /// Served from the cache after the origin confirmed it (a 304 to a validation).
     RefreshHit,
+    /// Missed here, served from an upstream tier's cache (a regional parent or the shield).
+    OriginShieldHit,
     /// Served from the origin.
     Miss,
     /// An error (edge- or origin-made status ≥ 400).
@@ -92,6 +94,7 @@ impl ResultType {
         http::HeaderValue::from_static(match self {
             ResultType::Hit => "Hit from verge",
             ResultType::RefreshHit => "RefreshHit from verge",
+            ResultType::OriginShieldHit => "OriginShieldHit from verge",
             ResultType::Miss => "Miss from verge",
             ResultType::Error => "Error from verge",
             ResultType::Redirect => "Redirect from verge",
@@ -103,7 +106,10 @@ impl ResultType {
         match self {
             ResultType::Hit => "hit",
             ResultType::RefreshHit => "refresh_hit",
-            ResultType::Miss | ResultType::Error | ResultType::Redirect => "miss",
+            ResultType::OriginShieldHit
+            | ResultType::Miss
+            | ResultType::Error
+            | ResultType::Redirect => "miss",
         }
     }
 
@@ -112,6 +118,7 @@ impl ResultType {
         match self {
             ResultType::Hit => "Hit",
             ResultType::RefreshHit => "RefreshHit",
+            ResultType::OriginShieldHit => "OriginShieldHit",
             ResultType::Miss => "Miss",
             ResultType::Error => "Error",
             ResultType::Redirect => "Redirect",
@@ -145,6 +152,8 @@ pub struct RequestContext {
     pub origin_latency: Option<std::time::Duration>,
     /// Request body bytes received from the viewer.
     pub bytes_in: Arc<AtomicU64>,
+    /// Tier hops this request has taken (0 from a viewer; trusted only with the secret).
+    pub tier_hops: u8,
 }
 
 impl RequestContext {
@@ -163,6 +172,7 @@ impl RequestContext {
             origin: None,
             origin_latency: None,
             bytes_in: Arc::new(AtomicU64::new(0)),
+            tier_hops: 0,
         }
     }
 

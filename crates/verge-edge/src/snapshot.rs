@@ -25,6 +25,8 @@ pub struct Snapshot {
     pub routes: Routes,
     /// Pooled origin clients, by distribution id, in the distribution's origin order.
     pub origins: HashMap<String, Vec<Arc<OriginClient>>>,
+    /// Clients of the parent tiers and origin shields, by POP name.
+    pub tier_clients: HashMap<String, Arc<OriginClient>>,
     /// This POP's `Via` entry, `1.1 <pop> (verge)`.
     pub via: String,
     /// The `x-verge-pop` header value.
@@ -73,6 +75,8 @@ impl Snapshot {
             origins.insert(distribution.id.clone(), clients);
         }
 
+        let tier_clients = tier_clients(&config, previous, &provider)?;
+
         let default = tls::self_signed_key(&provider, data_dir.map(PathBuf::as_path))?;
         let names: usize = config.certificates.iter().map(|c| c.domains.len()).sum();
         let mut resolver = SniResolver::with_capacity(default, names);
@@ -103,6 +107,7 @@ impl Snapshot {
             config: Arc::new(config),
             routes,
             origins,
+            tier_clients,
             via,
             pop_header,
             distribution_metrics,
@@ -127,5 +132,56 @@ impl Snapshot {
             .get(distribution)
             .map(Vec::as_slice)
             .unwrap_or(&[])
+    }
+}
+
+/// One pooled client per tier node (parents and every origin's shield), reused across
+/// reloads when the node is unchanged so tier connections stay open.
+fn tier_clients(
+    config: &Config,
+    previous: Option<&Snapshot>,
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+) -> Result<HashMap<String, Arc<OriginClient>>, EdgeError> {
+    let shields = config
+        .distributions
+        .iter()
+        .flat_map(|d| d.origins.iter())
+        .filter_map(|o| o.origin_shield.as_ref());
+    let mut clients = HashMap::new();
+    for node in config.tiers.parents.iter().chain(shields) {
+        if clients.contains_key(&node.pop) || node.pop == config.node.pop {
+            continue;
+        }
+        let origin = Arc::new(tier_origin(node));
+        let reused = previous
+            .and_then(|p| p.tier_clients.get(&node.pop))
+            .filter(|client| *client.origin == *origin);
+        let client = match reused {
+            Some(client) => client.clone(),
+            None => Arc::new(OriginClient::new(origin, provider.clone())?),
+        };
+        clients.insert(node.pop.clone(), client);
+    }
+    Ok(clients)
+}
+
+/// A tier node seen as an origin: plain HTTP/1.1 to its listener, kept alive.
+fn tier_origin(node: &verge_config::model::TierNode) -> verge_config::model::Origin {
+    verge_config::model::Origin {
+        id: format!("tier:{}", node.pop),
+        domain_name: node.address.ip().to_string(),
+        origin_path: String::new(),
+        custom_headers: Default::default(),
+        protocol_policy: verge_config::model::OriginProtocolPolicy::HttpOnly,
+        http_port: node.address.port(),
+        https_port: 443,
+        connection_timeout: std::time::Duration::from_secs(5),
+        connection_attempts: 1,
+        read_timeout: std::time::Duration::from_secs(60),
+        keepalive_timeout: std::time::Duration::from_secs(60),
+        http_version: Default::default(),
+        tls_verify: true,
+        ca_file: None,
+        origin_shield: None,
     }
 }

@@ -91,6 +91,10 @@ pub struct Origin {
     /// Extra PEM CA certificates trusted for this origin, besides the web PKI roots.
     #[serde(default)]
     pub ca_file: Option<std::path::PathBuf>,
+    /// CloudFront's Origin Shield: a Verge node every tier sends this origin's misses through,
+    /// so the origin sees one request per object whatever the number of POPs.
+    #[serde(default)]
+    pub origin_shield: Option<super::TierNode>,
 }
 
 fn default_http_port() -> u16 {

@@ -4,6 +4,7 @@ mod cache;
 mod distribution;
 mod node;
 mod policies;
+mod tiers;
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,7 @@ pub use cache::*;
 pub use distribution::*;
 pub use node::*;
 pub use policies::*;
+pub use tiers::*;
 
 /// A whole configuration file.
 #[derive(Debug, Clone, Default)]
@@ -29,6 +31,8 @@ pub struct Config {
     pub logging: Logging,
     /// `[cache]`.
     pub cache: CacheSettings,
+    /// `[tiers]`.
+    pub tiers: Tiers,
     /// `[cache_policies.<name>]`.
     pub cache_policies: BTreeMap<String, CachePolicy>,
     /// `[origin_request_policies.<name>]`.

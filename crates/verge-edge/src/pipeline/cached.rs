@@ -60,13 +60,23 @@ impl CacheRequest<'_> {
         &self.distribution.behaviors[self.behavior].cache_policy
     }
 
-    /// Fetches from the origin as the viewer asked.
+    /// Fetches as the viewer asked: from a parent tier or the origin's shield when the
+    /// deployment has them (GET and HEAD only), else from the origin.
     pub async fn fetch(
         &self,
         ctx: &mut RequestContext,
         body: Body,
         conditionals: &Conditionals,
     ) -> Result<Response<Body>, ProxyError> {
+        if let Some((tier, kind)) = super::tier::choose(self, ctx.tier_hops) {
+            match super::tier::fetch(self, ctx, tier, kind, conditionals).await {
+                Err(ProxyError::Origin(error)) => {
+                    // A tier that cannot be reached is skipped: the origin answers instead.
+                    tracing::warn!(tier = %tier.pop, %error, "Tier unreachable, going to the origin");
+                }
+                other => return other,
+            }
+        }
         let behavior = &self.distribution.behaviors[self.behavior];
         forward(
             self.state,

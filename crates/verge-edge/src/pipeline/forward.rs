@@ -31,6 +31,28 @@ pub enum Conditionals {
     Validate(Vec<(HeaderName, HeaderValue)>),
 }
 
+impl Conditionals {
+    /// Applies this choice to the headers of an outgoing request.
+    pub fn apply(&self, headers: &mut http::HeaderMap) {
+        match self {
+            Conditionals::Keep => {}
+            Conditionals::Strip => {
+                for name in &CONDITIONAL_HEADERS {
+                    headers.remove(name);
+                }
+            }
+            Conditionals::Validate(validators) => {
+                for name in &CONDITIONAL_HEADERS {
+                    headers.remove(name);
+                }
+                for (name, value) in validators {
+                    headers.insert(name.clone(), value.clone());
+                }
+            }
+        }
+    }
+}
+
 /// Header names of preconditions and ranges (RFC 9110 §13.1, §14.2).
 const CONDITIONAL_HEADERS: [HeaderName; 6] = [
     header::IF_MATCH,
@@ -126,22 +148,9 @@ async fn forward_as(
                 https,
                 &snapshot.via,
             );
-            match conditionals {
-                Conditionals::Keep => {}
-                Conditionals::Strip => {
-                    for name in &CONDITIONAL_HEADERS {
-                        request.headers_mut().remove(name);
-                    }
-                }
-                Conditionals::Validate(validators) => {
-                    for name in &CONDITIONAL_HEADERS {
-                        request.headers_mut().remove(name);
-                    }
-                    for (name, value) in validators {
-                        request.headers_mut().insert(name.clone(), value.clone());
-                    }
-                }
-            }
+            conditionals.apply(request.headers_mut());
+            // The tier marker carries the deployment's secret: it never reaches an origin.
+            request.headers_mut().remove(&super::tier::TIER_HEADER);
             if method != parts.method {
                 // A custom error page is fetched without the viewer's body: drop its framing.
                 for name in [

@@ -11,6 +11,7 @@ mod log;
 mod origin_request;
 mod revalidate;
 mod route;
+mod tier;
 mod viewer_response;
 
 use std::sync::Arc;
@@ -70,6 +71,11 @@ async fn proxy(
 ) -> Result<Response<Body>, ProxyError> {
     admit(parts, &ctx.conn, snapshot.config.limits.max_header_bytes)?;
     if has_looped(&parts.headers, &snapshot.config.node.pop) {
+        return Err(ProxyError::Loop);
+    }
+    let tiers = &snapshot.config.tiers;
+    ctx.tier_hops = tier::arriving_hops(&parts.headers, tiers);
+    if ctx.tier_hops > tiers.max_hops {
         return Err(ProxyError::Loop);
     }
     let (distribution, index) = route(&snapshot.routes, parts, ctx, state.https_port())?;

@@ -54,7 +54,10 @@ pub fn route(
     // Edge-made refusals below still get the behavior's response headers policy.
     ctx.behavior = Some(index);
 
-    if !ctx.conn.https() {
+    // A tier hop was checked by the edge the viewer reached; the hop itself is plain HTTP from
+    // another POP, whose country says nothing about the viewer.
+    let tier_hop = ctx.tier_hops > 0;
+    if !ctx.conn.https() && !tier_hop {
         match behavior.viewer_protocol_policy {
             ViewerProtocolPolicy::AllowAll => {}
             ViewerProtocolPolicy::HttpsOnly => return Err(ProxyError::HttpsRequired),
@@ -80,7 +83,7 @@ pub fn route(
     }
 
     let restriction = &distribution.geo_restriction;
-    if restriction.restriction_type != GeoRestrictionType::None {
+    if restriction.restriction_type != GeoRestrictionType::None && !tier_hop {
         // A viewer whose country is unknown is served, as CloudFront does.
         if let Some(country) = ctx.geo.country {
             let listed = restriction.locations.iter().any(|c| c == country.as_str());

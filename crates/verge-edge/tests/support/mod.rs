@@ -48,9 +48,15 @@ pub struct TestEdge {
 impl TestEdge {
     /// Starts an edge from `NODE` followed by `distributions`.
     pub async fn start(distributions: &str) -> TestEdge {
+        Self::start_as("test1", distributions).await
+    }
+
+    /// Starts an edge whose POP is `pop` (tier tests run several POPs side by side).
+    pub async fn start_as(pop: &str, distributions: &str) -> TestEdge {
         let dir = tempfile::tempdir().expect("temp dir");
         let config_path = dir.path().join("verge.toml");
-        std::fs::write(&config_path, format!("{NODE}\n{distributions}")).expect("write config");
+        let node = NODE.replace("pop = \"test1\"", &format!("pop = \"{pop}\""));
+        std::fs::write(&config_path, format!("{node}\n{distributions}")).expect("write config");
         let source = ConfigSource::File(config_path.clone());
         let edge = Edge::start(source, Some(dir.path().join("data")))
             .await
