@@ -15,6 +15,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::crypto::CryptoProvider;
 use verge_config::model::{Origin, OriginHttpVersion, OriginProtocolPolicy};
 
+use super::tfo::{TierConnector, tier_refused};
 use crate::body::{Body, TimeoutBody};
 use crate::error::EdgeError;
 
@@ -59,9 +60,15 @@ pub struct OriginResponse {
 pub struct OriginClient {
     /// The origin's configuration.
     pub origin: Arc<Origin>,
-    client: Client<HttpsConnector<HttpConnector>, Body>,
+    client: Pool,
     http_authority: Option<Authority>,
     https_authority: Option<Authority>,
+}
+
+/// The connection pool: TLS-capable for origins, or plain TCP with fast open for tier links.
+enum Pool {
+    Origin(Client<HttpsConnector<HttpConnector>, Body>),
+    Tier(Client<TierConnector, Body>),
 }
 
 impl std::fmt::Debug for OriginClient {
@@ -73,6 +80,25 @@ impl std::fmt::Debug for OriginClient {
 }
 
 impl OriginClient {
+    /// A client for another Verge node serving as a cache tier: plain HTTP/1.1 on kept-alive
+    /// connections opened with TCP Fast Open where the kernel allows it.
+    pub fn tier(origin: Arc<Origin>) -> Result<Self, EdgeError> {
+        let connector = TierConnector::new(origin.connection_timeout);
+        let mut client = Client::builder(TokioExecutor::new());
+        client
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .pool_idle_timeout(origin.keepalive_timeout)
+            .set_host(false);
+        let (http_authority, https_authority) = authorities(&origin)?;
+        Ok(OriginClient {
+            client: Pool::Tier(client.build(connector)),
+            origin,
+            http_authority,
+            https_authority,
+        })
+    }
+
     /// Builds the client and its (empty) connection pool.
     pub fn new(origin: Arc<Origin>, provider: Arc<CryptoProvider>) -> Result<Self, EdgeError> {
         let mut http = HttpConnector::new();
@@ -104,29 +130,9 @@ impl OriginClient {
                 .http2_only(true)
                 .http2_keep_alive_interval(Some(Duration::from_secs(20)));
         }
-        let authority = |port: u16, default: u16| -> Option<Authority> {
-            let host = if origin.domain_name.contains(':') {
-                format!("[{}]", origin.domain_name)
-            } else {
-                origin.domain_name.clone()
-            };
-            let text = if port == default {
-                host
-            } else {
-                format!("{host}:{port}")
-            };
-            text.parse().ok()
-        };
-        let http_authority = authority(origin.http_port, 80);
-        let https_authority = authority(origin.https_port, 443);
-        if http_authority.is_none() || https_authority.is_none() {
-            return Err(EdgeError::Tls(format!(
-                "origin {}: `{}` is not a valid host",
-                origin.id, origin.domain_name
-            )));
-        }
+        let (http_authority, https_authority) = authorities(&origin)?;
         Ok(OriginClient {
-            client: client.build(connector),
+            client: Pool::Origin(client.build(connector)),
             origin,
             http_authority,
             https_authority,
@@ -175,7 +181,11 @@ impl OriginClient {
     pub async fn send(&self, request: Request<Body>) -> Result<OriginResponse, OriginError> {
         let started = Instant::now();
         let limit = self.origin.connection_timeout + self.origin.read_timeout;
-        let result = tokio::time::timeout(limit, self.client.request(request)).await;
+        let pending = match &self.client {
+            Pool::Origin(client) => client.request(request),
+            Pool::Tier(client) => client.request(request),
+        };
+        let result = tokio::time::timeout(limit, pending).await;
         let response = match result {
             Err(_) => {
                 return Err(OriginError::Timeout {
@@ -183,7 +193,9 @@ impl OriginClient {
                     seconds: self.origin.read_timeout.as_secs(),
                 });
             }
-            Ok(Err(error)) if error.is_connect() => {
+            // With a fast open cookie the handshake rides on the request, so a refused tier
+            // shows up as a send error; it never saw the request, so it is a connect error.
+            Ok(Err(error)) if error.is_connect() || tier_refused(&error) => {
                 return Err(OriginError::Connect {
                     origin: self.origin.id.clone(),
                     reason: error_chain(&error),
@@ -214,6 +226,32 @@ impl OriginClient {
 }
 
 /// An error and its causes, on one line.
+/// The origin's `host[:port]` for HTTP and for HTTPS (ports omitted when default).
+fn authorities(origin: &Origin) -> Result<(Option<Authority>, Option<Authority>), EdgeError> {
+    let authority = |port: u16, default: u16| -> Option<Authority> {
+        let host = if origin.domain_name.contains(':') {
+            format!("[{}]", origin.domain_name)
+        } else {
+            origin.domain_name.clone()
+        };
+        let text = if port == default {
+            host
+        } else {
+            format!("{host}:{port}")
+        };
+        text.parse().ok()
+    };
+    let http_authority = authority(origin.http_port, 80);
+    let https_authority = authority(origin.https_port, 443);
+    if http_authority.is_none() || https_authority.is_none() {
+        return Err(EdgeError::Tls(format!(
+            "origin {}: `{}` is not a valid host",
+            origin.id, origin.domain_name
+        )));
+    }
+    Ok((http_authority, https_authority))
+}
+
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();

@@ -4,6 +4,7 @@
 mod client;
 mod failover;
 mod replay;
+pub mod tfo;
 
 pub use client::{OriginClient, OriginError, OriginResponse};
 pub use failover::{FetchOutcome, fetch};

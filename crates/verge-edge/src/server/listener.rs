@@ -2,7 +2,7 @@
 //! handshake under the header-read timeout, and handing each connection to `conn::serve`.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use hyper_util::rt::TokioExecutor;
@@ -40,7 +40,43 @@ pub fn bind(address: SocketAddr) -> Result<TcpListener, EdgeError> {
     socket.set_nonblocking(true).map_err(fail)?;
     socket.bind(&address.into()).map_err(fail)?;
     socket.listen(4096).map_err(fail)?;
+    // Limitation: nix, through which this crate sets socket options without `unsafe`, has no
+    // `TCP_FASTOPEN` (server side) option, so listeners cannot ask for a fast open queue
+    // themselves. Viewers and tier nodes get fast open into this node only when the kernel
+    // turns it on at `listen` for every listener: `net.ipv4.tcp_fastopen` with bits 0x2 and
+    // 0x400 (e.g. 0x403), set before the node starts.
+    note_listener_fast_open();
     TcpListener::from_std(socket.into()).map_err(fail)
+}
+
+/// `net.ipv4.tcp_fastopen` bit: listeners may accept data in the SYN.
+const FAST_OPEN_SERVER: u32 = 0x2;
+/// `net.ipv4.tcp_fastopen` bit: every listener does, without the `TCP_FASTOPEN` option.
+const FAST_OPEN_SERVER_WITHOUT_OPTION: u32 = 0x400;
+
+/// Whether a `net.ipv4.tcp_fastopen` value makes every listener accept fast open.
+fn listeners_accept_fast_open(sysctl: u32) -> bool {
+    let wanted = FAST_OPEN_SERVER | FAST_OPEN_SERVER_WITHOUT_OPTION;
+    sysctl & wanted == wanted
+}
+
+/// Says once, at debug, when the kernel leaves fast open off for these listeners.
+fn note_listener_fast_open() {
+    static NOTED: Once = Once::new();
+    if !cfg!(any(target_os = "linux", target_os = "android")) {
+        return;
+    }
+    NOTED.call_once(|| {
+        let sysctl = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_fastopen")
+            .ok()
+            .and_then(|value| value.trim().parse::<u32>().ok());
+        if let Some(sysctl) = sysctl.filter(|sysctl| !listeners_accept_fast_open(*sysctl)) {
+            tracing::debug!(
+                tcp_fastopen = sysctl,
+                "Listeners do not accept TCP Fast Open; net.ipv4.tcp_fastopen=1027 (0x403) enables it"
+            );
+        }
+    });
 }
 
 /// What an accept loop needs.
@@ -170,5 +206,19 @@ impl Connection {
         )
         .await;
         metrics.connection_closed(listener);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_open_needs_both_server_bits() {
+        assert!(!listeners_accept_fast_open(0x1));
+        assert!(!listeners_accept_fast_open(0x3));
+        assert!(!listeners_accept_fast_open(0x401));
+        assert!(listeners_accept_fast_open(0x403));
+        assert!(listeners_accept_fast_open(0x402));
     }
 }
