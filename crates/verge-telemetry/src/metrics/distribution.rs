@@ -133,7 +133,9 @@ impl DistributionMetrics {
             Some(index) => {
                 self.served[index].inc_by(bytes);
             }
-            None => self.metrics.cache_served_bytes(&self.distribution, tier, bytes),
+            None => self
+                .metrics
+                .cache_served_bytes(&self.distribution, tier, bytes),
         }
     }
 

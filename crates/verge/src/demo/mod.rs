@@ -44,9 +44,7 @@ pub async fn run(args: DemoArgs) -> Result<(), ServeError> {
     );
     eprintln!("  Cache contents:    http://{}/cache", edge.admin_address());
     eprintln!("  Origin, direct:    http://{origin}/");
-    eprintln!(
-        "Try: curl -si {http} | head -20   (twice: the second is `x-cache: Hit from verge`)"
-    );
+    eprintln!("Try: curl -si {http} | head -20   (twice: the second is `x-cache: Hit from verge`)");
     eprintln!("Stop with Ctrl-C.\n");
     run_until_signal(edge).await
 }
