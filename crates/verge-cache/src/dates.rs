@@ -66,7 +66,9 @@ pub fn fmt_http_date(time: SystemTime) -> HeaderValue {
     let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let clamped = UNIX_EPOCH + since_epoch.min(LATEST_HTTP_DATE);
     let text = httpdate::fmt_http_date(clamped);
-    HeaderValue::from_str(&text).expect("an IMF-fixdate is visible ASCII")
+    // An IMF-fixdate is visible ASCII, so this never falls back.
+    HeaderValue::from_str(&text)
+        .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
 }
 
 #[cfg(test)]

@@ -195,32 +195,14 @@ fn forward_cookies(
     HeaderValue::from_str(&pairs.join("; ")).ok()
 }
 
-/// The query string for the origin, keeping the viewer's order and encoding.
+/// The query string for the origin, keeping the viewer's order and encoding: the same
+/// filtering the cache key applies, so what the origin sees and what is keyed agree.
 pub fn forward_query(
     behavior: &ItemBehavior,
     items: &[String],
     query: Option<&str>,
 ) -> Option<String> {
-    let query = query.filter(|q| !q.is_empty())?;
-    match behavior {
-        ItemBehavior::None => None,
-        ItemBehavior::All => Some(query.to_owned()),
-        ItemBehavior::Whitelist | ItemBehavior::AllExcept => {
-            let keep_listed = *behavior == ItemBehavior::Whitelist;
-            let kept: Vec<&str> = query
-                .split('&')
-                .filter(|pair| {
-                    let name = pair.split('=').next().unwrap_or("");
-                    items.iter().any(|item| item == name) == keep_listed
-                })
-                .collect();
-            if kept.is_empty() {
-                None
-            } else {
-                Some(kept.join("&"))
-            }
-        }
-    }
+    verge_cache::key::filter_query(*behavior, items, query)
 }
 
 #[cfg(test)]
