@@ -89,6 +89,10 @@ pub struct CompiledBehavior {
     pub origin_request_policy: Arc<OriginRequestPolicy>,
     /// What is added to responses.
     pub response_headers_policy: Option<Arc<ResponseHeadersPolicy>>,
+    /// The `[functions]` name run on viewer requests.
+    pub viewer_request: Option<String>,
+    /// The `[functions]` name run on responses to viewers.
+    pub viewer_response: Option<String>,
 }
 
 /// A distribution ready to serve.
@@ -186,6 +190,8 @@ fn compile_distribution(config: &Config, distribution: &Distribution) -> Compile
             cache_policy: Arc::new(cache_policy),
             origin_request_policy: Arc::new(origin_request_policy),
             response_headers_policy: response_headers_policy(config, behavior).map(Arc::new),
+            viewer_request: behavior.viewer_request.clone(),
+            viewer_response: behavior.viewer_response.clone(),
         }
     };
     let mut behaviors: Vec<CompiledBehavior> = distribution

@@ -25,6 +25,8 @@ const SECTIONS: &[&str] = &[
     "tiers",
     "origin_request_policies",
     "response_headers_policies",
+    "functions",
+    "key_value_stores",
     "distributions",
 ];
 
@@ -59,6 +61,8 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
             "cache" => one(value, name, &place).map(|v| config.cache = v),
             "tiers" => one(value, name, &place).map(|v| config.tiers = v),
             "cache_policies" => named(value, name, &place, &mut config.cache_policies),
+            "functions" => named(value, name, &place, &mut config.functions),
+            "key_value_stores" => named(value, name, &place, &mut config.key_value_stores),
             "listeners" => list(value, name, &place, &mut config.listeners),
             "certificates" => list(value, name, &place, &mut config.certificates),
             "distributions" => list(value, name, &place, &mut config.distributions),
@@ -83,6 +87,7 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
         return Err(ConfigErrors(errors));
     }
 
+    name_function_files(&mut config);
     if let Some(base) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
         resolve_paths(&mut config, base);
     }
@@ -97,6 +102,24 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
                 .map(|p| place.problem(root, p))
                 .collect(),
         ))
+    }
+}
+
+/// A cache behavior may name a `.js` file instead of a `[functions]` entry: such a file
+/// becomes a function of its own, named by its path, with default limits.
+pub fn name_function_files(config: &mut Config) {
+    let files: Vec<String> = config
+        .distributions
+        .iter()
+        .flat_map(|d| d.cache_behaviors.iter().chain([&d.default_cache_behavior]))
+        .flat_map(|b| [b.viewer_request.as_ref(), b.viewer_response.as_ref()])
+        .flatten()
+        .filter(|name| name.ends_with(".js") && !config.functions.contains_key(*name))
+        .cloned()
+        .collect();
+    for file in files {
+        let function = crate::model::FunctionConfig::from_file(file.clone().into());
+        config.functions.insert(file, function);
     }
 }
 
@@ -127,6 +150,16 @@ fn resolve_paths(config: &mut Config, base: &Path) {
     }
     if let Some(dir) = config.node.data_dir.as_mut() {
         join(dir);
+    }
+    for function in config.functions.values_mut() {
+        join(&mut function.file);
+    }
+    for import in config
+        .key_value_stores
+        .values_mut()
+        .filter_map(|s| s.import.as_mut())
+    {
+        join(import);
     }
     if let Some(log) = config.logging.access_log.as_mut()
         && log != "stdout"

@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::model::{
-    CacheBehavior, Config, Distribution, Listener, Origin, OriginProtocolPolicy, TlsVersion,
-    ViewerProtocolPolicy,
+    CacheBehavior, Config, Distribution, FunctionConfig, KeyValueStoreConfig, Listener, Origin,
+    OriginProtocolPolicy, TlsVersion, ViewerProtocolPolicy,
 };
 use crate::validate::{METHODS, validate};
 
@@ -25,6 +25,44 @@ pub struct QuickOptions {
     pub data_dir: Option<PathBuf>,
     /// POP name.
     pub pop: String,
+}
+
+/// Quick mode's edge function flags.
+#[derive(Debug, Clone, Default)]
+pub struct FunctionOptions {
+    /// A CloudFront Functions file run on every viewer request.
+    pub viewer_request: Option<PathBuf>,
+    /// A CloudFront Functions file run on every response to a viewer.
+    pub viewer_response: Option<PathBuf>,
+    /// Key-value stores (name and import file), associated with both functions.
+    pub key_value_stores: Vec<(String, PathBuf)>,
+}
+
+/// Attaches functions and key-value stores to quick mode's one cache behavior.
+pub fn add_functions(config: &mut Config, options: &FunctionOptions) -> Result<(), String> {
+    for (name, file) in &options.key_value_stores {
+        let store = KeyValueStoreConfig {
+            import: Some(file.clone()),
+            comment: None,
+        };
+        if config
+            .key_value_stores
+            .insert(name.clone(), store)
+            .is_some()
+        {
+            return Err(format!("--kvs {name} is given twice"));
+        }
+    }
+    let viewer_request = function(config, options.viewer_request.as_ref(), options);
+    let viewer_response = function(config, options.viewer_response.as_ref(), options);
+    for distribution in &mut config.distributions {
+        distribution.default_cache_behavior.viewer_request = viewer_request.clone();
+        distribution.default_cache_behavior.viewer_response = viewer_response.clone();
+    }
+    match validate(config).first() {
+        None => Ok(()),
+        Some(problem) => Err(format!("{}: {}", problem.path, problem.message)),
+    }
 }
 
 /// The origin URL split into what an origin definition needs.
@@ -144,6 +182,8 @@ pub fn quick_config(options: &QuickOptions) -> Result<Config, String> {
             cache_policy: None,
             origin_request_policy: Some("AllViewerExceptHostHeader".to_owned()),
             response_headers_policy: None,
+            viewer_request: None,
+            viewer_response: None,
         },
         cache_behaviors: Vec::new(),
         custom_error_responses: Vec::new(),
@@ -154,6 +194,24 @@ pub fn quick_config(options: &QuickOptions) -> Result<Config, String> {
         None => Ok(config),
         Some(problem) => Err(format!("--origin {}: {}", options.origin, problem.message)),
     }
+}
+
+/// Declares a function file given on the command line, associated with every `--kvs` store.
+fn function(
+    config: &mut Config,
+    file: Option<&PathBuf>,
+    options: &FunctionOptions,
+) -> Option<String> {
+    let file = file?;
+    let name = file.display().to_string();
+    let mut function = FunctionConfig::from_file(file.clone());
+    function.key_value_stores = options
+        .key_value_stores
+        .iter()
+        .map(|(n, _)| n.clone())
+        .collect();
+    config.functions.insert(name.clone(), function);
+    Some(name)
 }
 
 #[cfg(test)]

@@ -112,6 +112,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     }
     check_cache_settings(config, &mut check);
     check_tiers(config, &mut check);
+    check_functions(config, &mut check);
     for (name, policy) in &config.response_headers_policies {
         check_response_headers_policy(
             policy,
@@ -475,6 +476,71 @@ fn check_behavior(
         && managed::response_headers_policy(name).is_none()
     {
         check.fail(format!("{at}.response_headers_policy"), format!("no response headers policy `{name}`"), Some("define [response_headers_policies.<name>] or use a managed one such as SecurityHeadersPolicy"));
+    }
+    for (field, name) in [
+        ("viewer_request", &behavior.viewer_request),
+        ("viewer_response", &behavior.viewer_response),
+    ] {
+        if let Some(name) = name
+            && !config.functions.contains_key(name)
+        {
+            check.fail(
+                format!("{at}.{field}"),
+                format!("no function `{name}`"),
+                Some("define [functions.<name>] with a file, or give the path of a .js file"),
+            );
+        }
+    }
+}
+
+fn check_functions(config: &Config, check: &mut Checker) {
+    for (name, function) in &config.functions {
+        let at = format!("functions.{name}");
+        for store in &function.key_value_stores {
+            if !config.key_value_stores.contains_key(store) {
+                check.fail(
+                    format!("{at}.key_value_stores"),
+                    format!("no key-value store `{store}`"),
+                    Some("define [key_value_stores.<name>]"),
+                );
+            }
+        }
+        if function.max_size == 0 || function.max_size > 1 << 20 {
+            check.fail(
+                format!("{at}.max_size"),
+                "must be 1 B to 1 MiB",
+                Some("CloudFront allows 10 KB"),
+            );
+        }
+        if function.max_memory < 1 << 16 || function.max_memory > 1 << 28 {
+            check.fail(
+                format!("{at}.max_memory"),
+                "must be 64 KiB to 256 MiB",
+                Some("CloudFront allows 2 MB"),
+            );
+        }
+        let compute = function.max_compute;
+        if compute < Duration::from_micros(100) || compute > Duration::from_secs(1) {
+            check.fail(
+                format!("{at}.max_compute"),
+                "must be 100us to 1s",
+                Some("the default is 5ms"),
+            );
+        }
+    }
+    for name in config.key_value_stores.keys() {
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !valid {
+            check.fail(
+                format!("key_value_stores.{name}"),
+                "a key-value store name is 1 to 64 letters, digits, `-` or `_`",
+                None,
+            );
+        }
     }
 }
 

@@ -86,6 +86,8 @@ pub enum ResultType {
     Error,
     /// A redirect made by the edge (HTTP to HTTPS).
     Redirect,
+    /// A response a viewer-request function generated.
+    FunctionGeneratedResponse,
 }
 
 impl ResultType {
@@ -98,6 +100,7 @@ impl ResultType {
             ResultType::Miss => "Miss from verge",
             ResultType::Error => "Error from verge",
             ResultType::Redirect => "Redirect from verge",
+            ResultType::FunctionGeneratedResponse => "FunctionGeneratedResponse from verge",
         })
     }
 
@@ -109,7 +112,8 @@ impl ResultType {
             ResultType::OriginShieldHit
             | ResultType::Miss
             | ResultType::Error
-            | ResultType::Redirect => "miss",
+            | ResultType::Redirect
+            | ResultType::FunctionGeneratedResponse => "miss",
         }
     }
 
@@ -122,6 +126,7 @@ impl ResultType {
             ResultType::Miss => "Miss",
             ResultType::Error => "Error",
             ResultType::Redirect => "Redirect",
+            ResultType::FunctionGeneratedResponse => "FunctionGeneratedResponse",
         }
     }
 }
@@ -154,6 +159,20 @@ pub struct RequestContext {
     pub bytes_in: Arc<AtomicU64>,
     /// Tier hops this request has taken (0 from a viewer; trusted only with the secret).
     pub tier_hops: u8,
+    /// Where a viewer-request function sent the request instead of the behavior's target.
+    pub origin_override: Option<OriginOverride>,
+}
+
+/// An origin chosen by an edge function (`updateRequestOrigin`, `selectRequestOriginById`,
+/// `createRequestOriginGroup`).
+#[derive(Clone)]
+pub struct OriginOverride {
+    /// The origin or group among `client` (when set) or the distribution's origins.
+    pub target: verge_config::Target,
+    /// An origin built from the function's settings, instead of the distribution's.
+    pub client: Option<Arc<crate::origin::OriginClient>>,
+    /// The `Host` header the function asked for.
+    pub host: Option<String>,
 }
 
 impl RequestContext {
@@ -168,6 +187,7 @@ impl RequestContext {
             behavior: None,
             geo: GeoInfo::default(),
             result: ResultType::Miss,
+            origin_override: None,
             detail: None,
             origin: None,
             origin_latency: None,

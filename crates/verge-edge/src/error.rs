@@ -19,6 +19,24 @@ pub enum EdgeError {
         /// The cause.
         source: std::io::Error,
     },
+    /// An edge function could not be read or compiled.
+    #[error("function `{name}` ({path}): {reason}")]
+    Function {
+        /// The function's name.
+        name: String,
+        /// Its file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A key-value store could not be opened.
+    #[error("key-value store `{name}`: {reason}")]
+    KeyValueStore {
+        /// The store's name.
+        name: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// A certificate or key could not be loaded.
     #[error("certificate {path}: {reason}")]
     Certificate {

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod compress;
 pub mod context;
 pub mod error;
+pub mod functions;
 pub mod geo;
 pub mod headers;
 pub mod origin;

@@ -11,6 +11,7 @@ use verge_config::{Config, Routes};
 use verge_telemetry::{DistributionMetrics, Metrics};
 
 use crate::error::EdgeError;
+use crate::functions::Functions;
 use crate::geo::GeoDb;
 use crate::origin::OriginClient;
 use crate::tls::{self, SniResolver};
@@ -37,6 +38,10 @@ pub struct Snapshot {
     pub geo: Arc<GeoDb>,
     /// The SNI certificate resolver.
     pub certificates: Arc<SniResolver>,
+    /// Edge functions and key-value stores.
+    pub functions: Functions,
+    /// Clients of origins edge functions chose with `updateRequestOrigin`, by settings.
+    pub function_origins: crate::origin::DynamicOrigins,
     tls12: Arc<ServerConfig>,
     tls13: Arc<ServerConfig>,
 }
@@ -76,6 +81,11 @@ impl Snapshot {
         }
 
         let tier_clients = tier_clients(&config, previous)?;
+        let functions = Functions::load(
+            &config,
+            data_dir.map(PathBuf::as_path),
+            previous.map(|p| &p.functions),
+        )?;
 
         let default = tls::self_signed_key(&provider, data_dir.map(PathBuf::as_path))?;
         let names: usize = config.certificates.iter().map(|c| c.domains.len()).sum();
@@ -113,6 +123,8 @@ impl Snapshot {
             distribution_metrics,
             geo: Arc::new(geo),
             certificates: resolver,
+            functions,
+            function_origins: crate::origin::DynamicOrigins::default(),
             tls12,
             tls13,
         })

@@ -1,4 +1,4 @@
-//! The command line: `verge serve`, `verge demo`, `verge validate`.
+//! The command line: `verge serve`, `verge demo`, `verge validate`, `verge function test`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,6 +44,52 @@ pub enum Command {
     /// Geo database tools.
     #[command(subcommand)]
     Geo(GeoCommand),
+    /// Edge function tools.
+    #[command(subcommand)]
+    Function(FunctionCommand),
+}
+
+/// `verge function ...`.
+#[derive(Debug, Subcommand)]
+pub enum FunctionCommand {
+    /// Run a CloudFront Functions file once on an event and print what CloudFront's
+    /// TestFunction prints: the output, the logs, the error and the compute utilization.
+    /// Exits non-zero when the function fails.
+    Test {
+        /// The function's JavaScript file.
+        function: PathBuf,
+        /// The event (CloudFront's event JSON; sparse test events are accepted).
+        #[arg(long, value_name = "FILE")]
+        event: PathBuf,
+        /// A key-value store from a CloudFront import file, as NAME=FILE (repeatable).
+        #[arg(long = "kvs", value_name = "NAME=FILE", value_parser = parse_kvs)]
+        kvs: Vec<(String, PathBuf)>,
+        /// Freeze the clock at this time (RFC 3339, e.g. 2024-05-20T00:00:00Z).
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+        /// The event type; by default the event's context.eventType, else viewer-response when
+        /// the event has a response, else viewer-request.
+        #[arg(long, value_name = "TYPE", value_parser = ["viewer-request", "viewer-response"])]
+        event_type: Option<String>,
+        /// The POP name `cf.edgeLocation` reports.
+        #[arg(long, value_name = "NAME", default_value = "dev1")]
+        pop: String,
+        /// Print one JSON object with TestFunction's field names.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Parses `NAME=FILE`.
+pub fn parse_kvs(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((name, file)) if !name.is_empty() && !file.is_empty() => {
+            Ok((name.to_owned(), PathBuf::from(file)))
+        }
+        _ => Err(format!(
+            "`{text}`: write NAME=FILE, e.g. routes=routes.json"
+        )),
+    }
 }
 
 /// `verge geo ...`.
@@ -69,8 +115,18 @@ pub struct ServeArgs {
     #[arg(long, value_name = "URL")]
     pub origin: Option<String>,
     /// A TOML configuration file (the full model).
-    #[arg(long, short = 'c', value_name = "FILE", conflicts_with_all = ["listen", "tls_listen", "no_tls", "admin", "pop", "access_log", "access_log_format"])]
+    #[arg(long, short = 'c', value_name = "FILE", conflicts_with_all = ["listen", "tls_listen", "no_tls", "admin", "pop", "access_log", "access_log_format", "viewer_request", "viewer_response", "kvs"])]
     pub config: Option<PathBuf>,
+    /// A CloudFront Functions file run on every viewer request (quick mode).
+    #[arg(long, value_name = "FILE")]
+    pub viewer_request: Option<PathBuf>,
+    /// A CloudFront Functions file run on every response to a viewer (quick mode).
+    #[arg(long, value_name = "FILE")]
+    pub viewer_response: Option<PathBuf>,
+    /// A key-value store for the functions, from a CloudFront import file, as NAME=FILE
+    /// (repeatable; quick mode).
+    #[arg(long = "kvs", value_name = "NAME=FILE", value_parser = parse_kvs)]
+    pub kvs: Vec<(String, PathBuf)>,
     #[command(flatten)]
     pub node: NodeArgs,
 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod demo;
+mod function;
 mod geo;
 mod serve;
 
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::{Cli, Command, GeoCommand, LogStyle};
+use cli::{Cli, Command, FunctionCommand, GeoCommand, LogStyle};
 
 // The request path allocates small, short-lived objects across threads; mimalloc serves them
 // with less contention and overhead than the system allocator (measured with bench/run.sh).
@@ -36,6 +37,34 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Command::Function(FunctionCommand::Test {
+        function,
+        event,
+        kvs,
+        now,
+        event_type,
+        pop,
+        json,
+    }) = &cli.command
+    {
+        let args = function::TestArgs {
+            function,
+            event,
+            kvs,
+            now: now.as_deref(),
+            event_type: event_type.as_deref(),
+            pop,
+            json: *json,
+        };
+        return match function::run(&args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(error) => {
+                eprintln!("verge: {error}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -50,7 +79,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::serve(args).await.map_err(|e| e.to_string()),
             Command::Demo(args) => demo::run(args).await.map_err(|e| e.to_string()),
-            Command::Validate { .. } | Command::Geo(_) => Ok(()),
+            Command::Validate { .. } | Command::Geo(_) | Command::Function(_) => Ok(()),
         }
     });
     match result {

@@ -29,7 +29,8 @@ pub enum ServeError {
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let (source, data_dir) = match (&args.origin, &args.config) {
         (Some(origin), None) => {
-            let config = quick(origin, &args.node)?;
+            let mut config = quick(origin, &args.node)?;
+            add_functions(&mut config, &args)?;
             (ConfigSource::Fixed(Box::new(config)), args.node.data_dir())
         }
         (None, Some(path)) => {
@@ -52,6 +53,16 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     };
     let edge = Edge::start(source, Some(data_dir)).await?;
     run_until_signal(edge).await
+}
+
+/// Adds `--viewer-request`, `--viewer-response` and `--kvs` to the quick-mode configuration.
+fn add_functions(config: &mut Config, args: &ServeArgs) -> Result<(), ServeError> {
+    let options = verge_config::quick::FunctionOptions {
+        viewer_request: args.viewer_request.clone(),
+        viewer_response: args.viewer_response.clone(),
+        key_value_stores: args.kvs.clone(),
+    };
+    verge_config::quick::add_functions(config, &options).map_err(ServeError::Usage)
 }
 
 /// The configuration of quick mode from the flags.
@@ -96,6 +107,11 @@ pub async fn run_until_signal(edge: Arc<Edge>) -> Result<(), ServeError> {
 pub fn validate(path: &std::path::Path) -> bool {
     match verge_config::load_file(path) {
         Ok(config) => {
+            // Functions are compiled (and stores read) as a reload would.
+            if let Err(error) = verge_edge::functions::Functions::load(&config, None, None) {
+                eprintln!("{}: {error}", path.display());
+                return false;
+            }
             let behaviors: usize = config
                 .distributions
                 .iter()

@@ -193,6 +193,12 @@ pub struct CacheBehavior {
     /// Name of a response headers policy (custom or managed).
     #[serde(default)]
     pub response_headers_policy: Option<String>,
+    /// The function run on viewer requests: a `[functions]` name or a `.js` file.
+    #[serde(default)]
+    pub viewer_request: Option<String>,
+    /// The function run on responses to viewers: a `[functions]` name or a `.js` file.
+    #[serde(default)]
+    pub viewer_response: Option<String>,
 }
 
 fn default_methods() -> Vec<String> {

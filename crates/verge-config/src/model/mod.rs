@@ -2,6 +2,7 @@
 
 mod cache;
 mod distribution;
+mod functions;
 mod node;
 mod policies;
 mod tiers;
@@ -10,6 +11,7 @@ use std::collections::BTreeMap;
 
 pub use cache::*;
 pub use distribution::*;
+pub use functions::*;
 pub use node::*;
 pub use policies::*;
 pub use tiers::*;
@@ -39,6 +41,10 @@ pub struct Config {
     pub origin_request_policies: BTreeMap<String, OriginRequestPolicy>,
     /// `[response_headers_policies.<name>]`.
     pub response_headers_policies: BTreeMap<String, ResponseHeadersPolicy>,
+    /// `[functions.<name>]`.
+    pub functions: BTreeMap<String, FunctionConfig>,
+    /// `[key_value_stores.<name>]`.
+    pub key_value_stores: BTreeMap<String, KeyValueStoreConfig>,
     /// `[[distributions]]`.
     pub distributions: Vec<Distribution>,
 }

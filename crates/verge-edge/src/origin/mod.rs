@@ -2,10 +2,12 @@
 //! to HTTPS origins), connection attempts, timeouts, and failover within an origin group.
 
 mod client;
+mod dynamic;
 mod failover;
 mod replay;
 pub mod tfo;
 
 pub use client::{OriginClient, OriginError, OriginResponse};
+pub use dynamic::DynamicOrigins;
 pub use failover::{FetchOutcome, fetch};
 pub use replay::ReplayableBody;

@@ -68,7 +68,9 @@ impl CacheRequest<'_> {
         body: Body,
         conditionals: &Conditionals,
     ) -> Result<Response<Body>, ProxyError> {
-        if let Some((tier, kind)) = super::tier::choose(self, ctx.tier_hops) {
+        // A function that chose the origin is obeyed here: tiers would ask their own.
+        let tiered = ctx.origin_override.is_none();
+        if let Some((tier, kind)) = super::tier::choose(self, ctx.tier_hops).filter(|_| tiered) {
             match super::tier::fetch(self, ctx, tier, kind, conditionals).await {
                 Err(ProxyError::Origin(error)) => {
                     // A tier that cannot be reached is skipped: the origin answers instead.

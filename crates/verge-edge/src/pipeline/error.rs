@@ -51,6 +51,16 @@ pub enum ProxyError {
     /// The viewer asked `only-if-cached` and nothing usable is stored (RFC 9111 §5.2.1.7).
     #[error("not in the cache (only-if-cached)")]
     NotCached,
+    /// An edge function failed (503) or returned an invalid result (502).
+    #[error("function `{function}` failed: {reason}")]
+    Function {
+        /// The function's name.
+        function: String,
+        /// 502 or 503.
+        status: u16,
+        /// Why, for the log.
+        reason: String,
+    },
     /// The origin failed.
     #[error(transparent)]
     Origin(#[from] OriginError),
@@ -70,6 +80,9 @@ impl ProxyError {
             ProxyError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ProxyError::Loop => StatusCode::LOOP_DETECTED,
             ProxyError::NotCached => StatusCode::GATEWAY_TIMEOUT,
+            ProxyError::Function { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
+            }
             ProxyError::Origin(OriginError::Timeout { .. }) => StatusCode::GATEWAY_TIMEOUT,
             ProxyError::Origin(_) => StatusCode::BAD_GATEWAY,
         }
@@ -97,6 +110,8 @@ impl ProxyError {
             ProxyError::GeoBlocked => "ClientGeoBlocked",
             ProxyError::Disabled | ProxyError::HttpsRequired | ProxyError::NotCached => "Error",
             ProxyError::RedirectToHttps(_) => "Redirect",
+            ProxyError::Function { status: 502, .. } => "FunctionValidationError",
+            ProxyError::Function { .. } => "FunctionExecutionError",
             ProxyError::Origin(OriginError::Connect { .. }) => "OriginConnectError",
             ProxyError::Origin(OriginError::Timeout { .. }) => "OriginReadError",
             ProxyError::Origin(OriginError::Protocol { .. }) => "OriginCommError",
@@ -110,6 +125,10 @@ impl ProxyError {
             ProxyError::Origin(_) => {
                 "The origin could not be reached or did not answer correctly.".to_owned()
             }
+            ProxyError::Function { status: 502, .. } => {
+                "The edge function returned an invalid result.".to_owned()
+            }
+            ProxyError::Function { .. } => "The edge function failed.".to_owned(),
             other => other.to_string(),
         };
         let page = error_page(status, &message, request_id, pop);

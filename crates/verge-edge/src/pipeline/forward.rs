@@ -104,7 +104,15 @@ async fn forward_as(
     body: Body,
     conditionals: &Conditionals,
 ) -> Result<Response<Body>, ProxyError> {
-    let clients = snapshot.origin_clients(&distribution.id);
+    let chosen = ctx.origin_override.clone();
+    let dynamic: Vec<Arc<crate::origin::OriginClient>> =
+        chosen.iter().filter_map(|o| o.client.clone()).collect();
+    let (clients, target) = match &chosen {
+        Some(chosen) if chosen.client.is_some() => (dynamic.as_slice(), &chosen.target),
+        Some(chosen) => (snapshot.origin_clients(&distribution.id), &chosen.target),
+        None => (snapshot.origin_clients(&distribution.id), &behavior.target),
+    };
+    let host_override = chosen.as_ref().and_then(|o| o.host.as_deref());
     // A viewer body that breaks (stalls past body_timeout, bad chunking) fails the origin
     // request too; remember whose fault it was.
     let viewer_failed = Arc::new(AtomicBool::new(false));
@@ -117,61 +125,62 @@ async fn forward_as(
     let replay = ReplayableBody::new(boxed(body));
     let host = viewer_host(parts);
     let view: &RequestContext = ctx;
-    let outcome = fetch(
-        clients,
-        &behavior.target,
-        method,
-        &replay,
-        |client, body| {
-            let https = client.uses_https(view.conn.https());
-            let uri = client.uri(https, path_and_query)?;
-            let version = match client.origin.http_version {
-                OriginHttpVersion::Http11 => Version::HTTP_11,
-                OriginHttpVersion::Http2 => Version::HTTP_2,
-            };
-            let mut request = Request::builder()
-                .method(method.clone())
-                .uri(uri)
-                .version(version)
-                .body(body)
-                .map_err(|e| OriginError::Protocol {
-                    origin: client.origin.id.clone(),
-                    reason: e.to_string(),
-                })?;
-            *request.headers_mut() = origin_headers(
-                &behavior.origin_request_policy,
-                &parts.headers,
-                host,
-                parts.version,
-                view,
-                client,
-                https,
-                &snapshot.via,
-            );
-            conditionals.apply(request.headers_mut());
-            // The tier marker carries the deployment's secret: it never reaches an origin.
-            request.headers_mut().remove(&super::tier::TIER_HEADER);
-            if method != parts.method {
-                // A custom error page is fetched without the viewer's body: drop its framing.
-                for name in [
-                    "content-length",
-                    "content-type",
-                    "content-encoding",
-                    "transfer-encoding",
-                ] {
-                    request.headers_mut().remove(name);
-                }
+    let outcome = fetch(clients, target, method, &replay, |client, body| {
+        let https = client.uses_https(view.conn.https());
+        let uri = client.uri(https, path_and_query)?;
+        let version = match client.origin.http_version {
+            OriginHttpVersion::Http11 => Version::HTTP_11,
+            OriginHttpVersion::Http2 => Version::HTTP_2,
+        };
+        let mut request = Request::builder()
+            .method(method.clone())
+            .uri(uri)
+            .version(version)
+            .body(body)
+            .map_err(|e| OriginError::Protocol {
+                origin: client.origin.id.clone(),
+                reason: e.to_string(),
+            })?;
+        *request.headers_mut() = origin_headers(
+            &behavior.origin_request_policy,
+            &parts.headers,
+            host,
+            parts.version,
+            view,
+            client,
+            https,
+            &snapshot.via,
+        );
+        conditionals.apply(request.headers_mut());
+        if let Some(host) = host_override.and_then(|h| HeaderValue::from_str(h).ok()) {
+            request.headers_mut().insert(header::HOST, host);
+        }
+        // The tier marker carries the deployment's secret: it never reaches an origin.
+        request.headers_mut().remove(&super::tier::TIER_HEADER);
+        if method != parts.method {
+            // A custom error page is fetched without the viewer's body: drop its framing.
+            for name in [
+                "content-length",
+                "content-type",
+                "content-encoding",
+                "transfer-encoding",
+            ] {
+                request.headers_mut().remove(name);
             }
-            Ok(request)
-        },
-    )
+        }
+        Ok(request)
+    })
     .await;
 
     let origin_id = clients
         .get(outcome.origin)
         .map_or("-", |c| c.origin.id.as_str());
     ctx.origin = Some(origin_id.to_owned());
-    let handles = snapshot.distribution_metrics.get(&distribution.id);
+    // Origins a function built are not among the distribution's metric handles.
+    let handles = snapshot
+        .distribution_metrics
+        .get(&distribution.id)
+        .filter(|_| dynamic.is_empty());
     let count = |outcome_label: &str| match handles {
         Some(handles) => handles.origin_request(outcome.origin, outcome_label),
         None => state

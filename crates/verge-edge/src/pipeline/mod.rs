@@ -1,5 +1,5 @@
 //! The request pipeline, one function per phase in the order a request meets them:
-//! `admit`, `route`, `origin_request_filter` and `origin_fetch` (in `forward`), custom error
+//! `admit`, `route`, `viewer_request_filter` (edge functions), `origin_request_filter` and `origin_fetch` (in `forward`), custom error
 //! responses, `viewer_response_filter` (response headers policy, compression, Verge's
 //! headers) and `log`. A phase ends a request by returning a `ProxyError`.
 
@@ -7,6 +7,7 @@ mod admit;
 mod cached;
 mod error;
 mod forward;
+mod functions;
 mod log;
 mod origin_request;
 mod revalidate;
@@ -53,10 +54,12 @@ pub async fn handle(
         Ok(response) => response,
         Err(error) => fail(&state, &snapshot, &mut ctx, &parts, error).await,
     };
-    if response.status().as_u16() >= 400 {
+    if response.status().as_u16() >= 400 && ctx.result != ResultType::FunctionGeneratedResponse {
         // CloudFront reports origin and edge errors alike as `Error` in x-cache and logs.
         ctx.result = ResultType::Error;
     }
+    let response =
+        functions::viewer_response_function(&state, &snapshot, &mut ctx, &parts, response);
     let response =
         viewer_response::viewer_response_filter(&state, &snapshot, &ctx, &parts, response);
     log::log(&state, &snapshot, ctx, &parts, response)
@@ -80,12 +83,27 @@ async fn proxy(
     }
     let (distribution, index) = route(&snapshot.routes, parts, ctx, state.https_port())?;
     ctx.behavior = Some(index);
+    let behavior = &distribution.behaviors[index];
+    let changed = match behavior.viewer_request {
+        Some(_) => match functions::viewer_request_filter(
+            state,
+            snapshot,
+            ctx,
+            &distribution,
+            behavior,
+            parts,
+        )? {
+            Ok(changed) => Some(changed),
+            Err(generated) => return Ok(generated),
+        },
+        None => None,
+    };
+    let parts = changed.as_ref().unwrap_or(parts);
 
     let path = match (&distribution.default_root_object, parts.uri.path()) {
         (Some(object), "/") => format!("/{}", object.trim_start_matches('/')),
         (_, path) => path.to_owned(),
     };
-    let behavior = &distribution.behaviors[index];
     let policy = &behavior.origin_request_policy.query_strings;
     let path_and_query = match forward_query(&policy.behavior, &policy.items, parts.uri.query()) {
         Some(query) => format!("{path}?{query}"),

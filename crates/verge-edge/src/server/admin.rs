@@ -1,6 +1,7 @@
 //! The admin API: `GET /metrics` (Prometheus), `GET /healthz`, `POST /reload`,
 //! `GET /config` (what is being served), and the cache's `POST /invalidations`,
-//! `GET /invalidations[/<id>]` and `GET /cache`. Plain HTTP/1.1 on the admin address.
+//! `GET /invalidations[/<id>]` and `GET /cache`, and the key-value stores under `/kvs`.
+//! Plain HTTP/1.1 on the admin address.
 
 use std::convert::Infallible;
 use std::sync::{Arc, Weak};
@@ -99,12 +100,17 @@ async fn route(edge: &Arc<Edge>, request: Request<Incoming>) -> Response<Body> {
             super::admin_cache::status(edge, path.strip_prefix("/invalidations/"))
         }
         (&Method::GET, "/cache") => super::admin_cache::describe(edge),
+        (method, path) if path == "/kvs" || path.starts_with("/kvs/") => {
+            let (method, path, headers) =
+                (method.clone(), path.to_owned(), request.headers().clone());
+            super::admin_kvs::route(edge, &method, &path, &headers, request.into_body()).await
+        }
         (_, "/metrics" | "/healthz" | "/reload" | "/config" | "/invalidations" | "/cache") => {
             text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
         }
         _ => text(
             StatusCode::NOT_FOUND,
-            "not found: try /metrics, /healthz, /config, /cache, /invalidations or POST /reload\n",
+            "not found: try /metrics, /healthz, /config, /cache, /invalidations, /kvs or POST /reload\n",
         ),
     }
 }

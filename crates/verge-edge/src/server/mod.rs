@@ -3,6 +3,7 @@
 
 mod admin;
 mod admin_cache;
+mod admin_kvs;
 mod conn;
 mod drain;
 pub mod framing;

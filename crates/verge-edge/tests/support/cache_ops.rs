@@ -151,3 +151,15 @@ pub async fn restart(edge: TestEdge) -> TestEdge {
         config_path,
     }
 }
+
+/// A `PUT` to the admin API with a JSON body.
+pub async fn admin_put(addr: SocketAddr, path: &str, body: &str) -> Reply {
+    let request = Request::builder()
+        .method("PUT")
+        .uri(path)
+        .header("host", "admin")
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .expect("request");
+    h1(addr, request).await
+}

@@ -3,6 +3,7 @@
 
 mod cache;
 mod distribution;
+mod functions;
 mod labels;
 pub mod names;
 mod recorders;

@@ -129,3 +129,11 @@ mod tests {
         assert_eq!(counter_base(OPEN_CONNECTIONS), OPEN_CONNECTIONS);
     }
 }
+
+/// Edge function invocations, by `function`, `event_type` (`viewer-request`,
+/// `viewer-response`) and `outcome` (`ok`, `thrown`, `invalid_result`, `compute_exceeded`,
+/// `memory_exceeded`, `runtime`).
+pub const FUNCTION_INVOCATIONS_TOTAL: &str = "verge_function_invocations_total";
+
+/// CPU seconds edge functions used, by `function`.
+pub const FUNCTION_COMPUTE_SECONDS_TOTAL: &str = "verge_function_compute_seconds_total";

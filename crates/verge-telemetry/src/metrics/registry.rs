@@ -12,6 +12,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use super::cache::CacheFamilies;
+use super::functions::FunctionFamilies;
 use super::labels::{
     DistributionLabels, ListenerLabels, OriginLabels, OriginOutcomeLabels, RequestLabels,
     ResultLabels,
@@ -54,6 +55,7 @@ pub struct Metrics {
     pub(super) unknown_host: Counter,
     access_log_dropped: Counter,
     pub(super) cache: CacheFamilies,
+    pub(super) functions: FunctionFamilies,
     /// Drop counters of the access logs being watched; summed on every scrape.
     watched_logs: Mutex<Vec<Arc<AtomicU64>>>,
 }
@@ -81,6 +83,7 @@ impl Metrics {
             unknown_host: Counter::default(),
             access_log_dropped: Counter::default(),
             cache: CacheFamilies::default(),
+            functions: FunctionFamilies::default(),
             watched_logs: Mutex::new(Vec::new()),
         };
         let mut registry = Registry::default();
@@ -142,6 +145,7 @@ impl Metrics {
             metrics.access_log_dropped.clone(),
         );
         register_cache(&mut registry, &metrics.cache);
+        super::functions::register(&mut registry, &metrics.functions);
 
         Metrics {
             registry,

@@ -1,0 +1,83 @@
+//! `NORMALIZE_PATH` and `NORMALIZE_PATH_WIN`: collapse repeated slashes, drop `./`, resolve
+//! `../` (never above the root of an absolute path), keep a trailing slash.
+
+/// Normalises a path; with `windows`, backslashes count as slashes first.
+pub(super) fn normalize(input: &[u8], windows: bool) -> Option<Vec<u8>> {
+    let converted;
+    let path: &[u8] = if windows && input.contains(&b'\\') {
+        converted = input
+            .iter()
+            .map(|&b| if b == b'\\' { b'/' } else { b })
+            .collect::<Vec<u8>>();
+        &converted
+    } else {
+        input
+    };
+    if path.is_empty() {
+        return None;
+    }
+
+    let absolute = path.first() == Some(&b'/');
+    let mut segments: Vec<&[u8]> = Vec::new();
+    for segment in path.split(|&b| b == b'/') {
+        match segment {
+            b"" | b"." => {}
+            b".." => {
+                if segments.last().is_some_and(|s| *s != b"..") {
+                    segments.pop();
+                } else if !absolute {
+                    segments.push(segment);
+                }
+            }
+            _ => segments.push(segment),
+        }
+    }
+
+    let last = path.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    let trailing = path.ends_with(b"/") || last == b"." || last == b"..";
+    let mut out = Vec::with_capacity(path.len());
+    if absolute {
+        out.push(b'/');
+    }
+    for (i, segment) in segments.iter().enumerate() {
+        if i > 0 {
+            out.push(b'/');
+        }
+        out.extend_from_slice(segment);
+    }
+    if trailing && !segments.is_empty() {
+        out.push(b'/');
+    }
+    (out != input).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> String {
+        let out = normalize(s.as_bytes(), false).unwrap_or_else(|| s.as_bytes().to_vec());
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn resolves_dots_and_slashes() {
+        assert_eq!(n("/a/b/../c"), "/a/c");
+        assert_eq!(n("/a/./b//c/"), "/a/b/c/");
+        assert_eq!(n("/../../etc/passwd"), "/etc/passwd");
+        assert_eq!(n("a/../../b"), "../b");
+        assert_eq!(n("/a/b/.."), "/a/");
+        assert_eq!(n("/a/."), "/a/");
+        assert_eq!(n("/"), "/");
+        assert_eq!(n("//"), "/");
+        assert_eq!(n("/.."), "/");
+        assert_eq!(normalize(b"/already/clean", false), None);
+    }
+
+    #[test]
+    fn windows_backslashes() {
+        let out = normalize(br"C:\a\..\windows\\system32", true).unwrap();
+        assert_eq!(out, b"C:/windows/system32");
+        assert_eq!(normalize(br"\a\b", false), None);
+    }
+}
