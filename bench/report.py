@@ -36,7 +36,8 @@ import time
 # wrk prints durations with these units (see its format_time).
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
 
-TARGET_NAMES = {"verge": "Verge", "nginx": "nginx", "bare": "bare hyper"}
+TARGET_NAMES = {"verge": "Verge", "verge-fn": "Verge + function", "nginx": "nginx",
+                "bare": "bare hyper"}
 
 # bench/cache.sh's nginx is a caching proxy, and it adds Varnish.
 CACHE_NAMES = {"verge": "Verge", "varnish": "Varnish", "nginx": "nginx proxy_cache",
@@ -345,6 +346,9 @@ def table(path):
             parts.append(f"Verge / nginx = {verge / nginx:.2f}")
         if verge and bare:
             parts.append(f"Verge / bare = {verge / bare:.2f}")
+        with_function = rps_of("verge-fn", protocol, body)
+        if verge and with_function:
+            parts.append(f"Verge with function / without = {with_function / verge:.2f}")
         verge_cost, nginx_cost = cost_of("verge", protocol, body), cost_of("nginx", protocol, body)
         if verge_cost and nginx_cost:
             parts.append(f"CPU per request Verge / nginx = {verge_cost / nginx_cost:.2f}")

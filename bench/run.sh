@@ -13,7 +13,8 @@
 #   CONNECTIONS  connections of wrk and h2load [32]
 #   STREAMS      concurrent streams per HTTP/2 connection (h2load -m) [10]
 #   THREADS      load generator threads (wrk -t, h2load -t) [1]
-#   TARGETS      which servers to load, from "verge nginx bare" [verge nginx bare]
+#   TARGETS      which servers to load, from "verge verge-fn nginx bare" [verge nginx bare];
+#                verge-fn is Verge with bench/functions/viewer-request.js on every request
 #   SKIP_VERGE   1: neither build nor load Verge [0]
 #   VERGE_ARGS   extra arguments appended to `verge serve` []
 #   VERGE_LOG    Verge's log filter during the runs [warn]
@@ -65,10 +66,11 @@ for body in $BODY; do
     [[ $body == 1k || $body == 100k ]] || die "BODY takes 1k and/or 100k, not '$body'"
 done
 for target in $TARGETS; do
-    [[ $target =~ ^(verge|nginx|bare)$ ]] || die "TARGETS takes verge, nginx, bare: '$target'"
+    [[ $target =~ ^(verge|verge-fn|nginx|bare)$ ]] ||
+        die "TARGETS takes verge, verge-fn, nginx, bare: '$target'"
 done
 if [[ $SKIP_VERGE == 1 ]]; then
-    TARGETS=$(tr ' ' '\n' <<<"$TARGETS" | grep -vx verge | tr '\n' ' ' || true)
+    TARGETS=$(tr ' ' '\n' <<<"$TARGETS" | grep -vxE 'verge|verge-fn' | tr '\n' ' ' || true)
 fi
 
 body_bytes() { case $1 in 1k) echo 1024 ;; 100k) echo 102400 ;; esac; }
@@ -114,7 +116,7 @@ TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
 VERGE_BIN=$TARGET_DIR/release/verge
 BARE_BIN=$TARGET_DIR/release/examples/bare_hyper
 VERGE_PROBLEM=
-if [[ " $TARGETS " == *" verge "* ]]; then
+if [[ " $TARGETS " == *" verge "* || " $TARGETS " == *" verge-fn "* ]]; then
     log "building verge and bare_hyper (release)"
     if ! cargo build --release -p verge --bin verge --example bare_hyper; then
         VERGE_PROBLEM="build failed"
@@ -376,30 +378,37 @@ skip_all() { # target note
     done
 }
 
+# Verge with a viewer-request function on every request.
+bench_verge-fn() {
+    VERGE_ARGS="$VERGE_ARGS --viewer-request $ROOT/bench/functions/viewer-request.js" \
+        VERGE_TARGET=verge-fn bench_verge
+}
+
 bench_verge() {
+    local target=${VERGE_TARGET:-verge}
     if [[ -n $VERGE_PROBLEM ]]; then
-        skip_all verge "$VERGE_PROBLEM"
+        skip_all "$target" "$VERGE_PROBLEM"
         return
     fi
-    local http_port tls_port admin_port data=$WORK/verge-data
+    local http_port tls_port admin_port data=$WORK/$target-data
     read -r http_port tls_port admin_port <<<"$(free_ports 3)"
     # Warnings only, as nginx's error_log here; Verge writes no access log unless asked.
     # shellcheck disable=SC2086 # VERGE_ARGS is a list of words
-    VERGE_LOG=${VERGE_LOG:-warn} start "$RAW/verge.log" "${PIN_SERVER[@]}" "$VERGE_BIN" serve \
+    VERGE_LOG=${VERGE_LOG:-warn} start "$RAW/$target.log" "${PIN_SERVER[@]}" "$VERGE_BIN" serve \
         --origin "http://127.0.0.1:$ORIGIN_PORT" --listen "127.0.0.1:$http_port" \
         --tls-listen "127.0.0.1:$tls_port" --admin "127.0.0.1:$admin_port" --data-dir "$data" \
         $VERGE_ARGS
     local pid=$STARTED
     if ! wait_ready "http://127.0.0.1:$http_port/1k.txt" "$pid"; then
         log "verge exited or did not answer within ${READY_TIMEOUT}s;" \
-            "its log ($RAW/verge.log) ends with:"
-        tail -n 20 "$RAW/verge.log" >&2 || true
+            "its log ($RAW/$target.log) ends with:"
+        tail -n 20 "$RAW/$target.log" >&2 || true
         stop "$pid"
-        skip_all verge "did not start, see verge.log"
+        skip_all "$target" "did not start, see $target.log"
         return
     fi
-    log "verge on 127.0.0.1:$http_port (TLS $tls_port, admin $admin_port)"
-    measure_all verge "$http_port" "$tls_port" "$pid"
+    log "$target on 127.0.0.1:$http_port (TLS $tls_port, admin $admin_port)"
+    measure_all "$target" "$http_port" "$tls_port" "$pid"
     stop "$pid"
 }
 

@@ -398,3 +398,143 @@ connection_timeout = "30s"
     }
     assert!(checked > 0, "the example configs are validated");
 }
+
+/// Sends `method path` with a JSON body to the admin API.
+async fn admin_send(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(conn);
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "admin")
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .expect("request");
+    let response = sender.send_request(request).await.expect("response");
+    let status = response.status().as_u16();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+const PREFIX_FUNCTION: &str = "import cf from 'cloudfront';
+async function handler(event) {
+  const prefix = await cf.kvs().get('prefix');
+  event.request.uri = prefix + event.request.uri;
+  return event.request;
+}
+";
+
+#[tokio::test]
+async fn serve_runs_a_viewer_request_function_with_a_key_value_store() {
+    let origin = origin().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let function = dir.path().join("prefix.js");
+    std::fs::write(&function, PREFIX_FUNCTION).expect("write function");
+    let store = dir.path().join("flags.json");
+    std::fs::write(&store, r#"{"data":[{"key":"prefix","value":"/v1"}]}"#).expect("write store");
+    let origin_url = format!("http://{origin}");
+    let kvs = format!("flags={}", store.display());
+    let data_dir = dir.path().join("data");
+    let verge = Verge::start(&[
+        "serve",
+        "--origin",
+        &origin_url,
+        "--listen",
+        "127.0.0.1:0",
+        "--no-tls",
+        "--admin",
+        "127.0.0.1:0",
+        "--data-dir",
+        data_dir.to_str().expect("utf-8 path"),
+        "--viewer-request",
+        function.to_str().expect("utf-8 path"),
+        "--kvs",
+        &kvs,
+    ]);
+
+    let (status, _, body) = get(verge.http, "anything.test", "/page").await;
+    assert_eq!((status, body.as_str()), (200, "origin saw /v1/page"));
+
+    let (status, text) = admin_send(
+        verge.admin,
+        "PUT",
+        "/kvs/flags/keys/prefix",
+        r#"{"Value": "/v2"}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let (_, _, body) = get(verge.http, "anything.test", "/page").await;
+    assert_eq!(body, "origin saw /v2/page");
+    assert!(
+        data_dir.join("kvs/flags.json").exists(),
+        "the store is saved in the data directory"
+    );
+}
+
+#[test]
+fn function_test_prints_testfunctions_result() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        path.to_str().expect("utf-8 path").to_owned()
+    };
+    let function = write("prefix.js", PREFIX_FUNCTION);
+    let store = write("flags.json", r#"{"data":[{"key":"prefix","value":"/v1"}]}"#);
+    let event = write(
+        "event.json",
+        r#"{"request": {"method": "GET", "uri": "/page", "headers": {"host": {"value": "a.test"}}}}"#,
+    );
+    let output = Command::new(VERGE)
+        .args(["function", "test", &function, "--event", &event, "--kvs"])
+        .arg(format!("flags={store}"))
+        .args(["--now", "2024-05-20T00:00:00Z", "--json"])
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let returned: serde_json::Value =
+        serde_json::from_str(result["FunctionOutput"].as_str().expect("a string")).expect("JSON");
+    assert_eq!(returned["request"]["uri"], "/v1/page");
+    assert_eq!(result["FunctionErrorMessage"], "");
+
+    // Without the store the function throws: non-zero exit, the error in the text output.
+    let output = Command::new(VERGE)
+        .args(["function", "test", &function, "--event", &event])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("Error: function threw") && text.contains("key value store"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_example_configurations_are_valid() {
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+    for file in ["verge.toml", "quick.toml"] {
+        let output = Command::new(VERGE)
+            .args(["validate", &format!("{examples}/{file}")])
+            .output()
+            .expect("runs");
+        assert!(
+            output.status.success(),
+            "{file}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}

@@ -12,6 +12,17 @@ use verge_functions::event::{
 use verge_functions::output::is_disallowed;
 
 use crate::context::RequestContext;
+use crate::pipeline::{edge_owned, viewer_header};
+
+/// The CloudFront viewer headers a function sees.
+const VIEWER_HEADERS: [&str; 6] = [
+    "cloudfront-viewer-address",
+    "cloudfront-viewer-country",
+    "cloudfront-viewer-asn",
+    "cloudfront-forwarded-proto",
+    "cloudfront-viewer-http-version",
+    "cloudfront-viewer-tls",
+];
 
 /// The viewer-request event for `parts`.
 pub fn request_event(
@@ -36,8 +47,14 @@ pub fn request_event(
         let value = String::from_utf8_lossy(value.as_bytes());
         if name == header::COOKIE {
             request.add_cookie_header(&value);
-        } else if !is_disallowed(name.as_str()) {
+        } else if !is_disallowed(name.as_str()) && !edge_owned(name.as_str()) {
             push_value(&mut request.headers, name.as_str(), &value);
+        }
+    }
+    // CloudFront's viewer headers as the edge knows them (a viewer cannot forge them).
+    for name in VIEWER_HEADERS {
+        if let Some(value) = viewer_header(name, ctx, parts.version) {
+            push_value(&mut request.headers, name, &value);
         }
     }
     Event {

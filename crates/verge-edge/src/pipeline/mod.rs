@@ -23,6 +23,7 @@ use hyper::body::Incoming;
 
 pub use admit::admit;
 pub use error::{ProxyError, Side, error_page};
+pub(crate) use origin_request::{edge_owned, viewer_header};
 pub use origin_request::{forward_query, origin_headers};
 pub use route::{route, viewer_host};
 

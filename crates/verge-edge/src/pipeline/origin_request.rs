@@ -20,7 +20,7 @@ const BODY_HEADERS: &[&str] = &["content-type", "content-length", "content-encod
 const CHAIN_HEADERS: &[&str] = &["via", "x-forwarded-for"];
 
 /// Viewer headers the edge itself owns and never takes from a viewer.
-fn edge_owned(name: &str) -> bool {
+pub(crate) fn edge_owned(name: &str) -> bool {
     name.starts_with("cloudfront-viewer-")
         || name.starts_with("cloudfront-is-")
         || name == "cloudfront-forwarded-proto"
@@ -132,7 +132,7 @@ pub fn origin_headers(
 /// The value of one CloudFront viewer header, when Verge knows it.
 // Limitation: the device-type headers (CloudFront-Is-Mobile-Viewer and friends) are not
 // produced; an origin request policy may list them but they are not sent.
-fn viewer_header(name: &str, ctx: &RequestContext, version: Version) -> Option<String> {
+pub(crate) fn viewer_header(name: &str, ctx: &RequestContext, version: Version) -> Option<String> {
     let conn = &ctx.conn;
     match name {
         "cloudfront-viewer-address" => Some(format!(
