@@ -25,6 +25,7 @@ const SECTIONS: &[&str] = &[
     "tiers",
     "origin_request_policies",
     "response_headers_policies",
+    "waf",
     "functions",
     "key_value_stores",
     "distributions",
@@ -60,6 +61,7 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
             "logging" => one(value, name, &place).map(|v| config.logging = v),
             "cache" => one(value, name, &place).map(|v| config.cache = v),
             "tiers" => one(value, name, &place).map(|v| config.tiers = v),
+            "waf" => one(value, name, &place).map(|v| config.waf = v),
             "cache_policies" => named(value, name, &place, &mut config.cache_policies),
             "functions" => named(value, name, &place, &mut config.functions),
             "key_value_stores" => named(value, name, &place, &mut config.key_value_stores),
@@ -136,6 +138,9 @@ fn resolve_paths(config: &mut Config, base: &Path) {
         join(&mut certificate.key);
     }
     for distribution in &mut config.distributions {
+        if let Some(acl) = distribution.web_acl.as_mut() {
+            join(acl);
+        }
         for origin in &mut distribution.origins {
             if let Some(ca) = origin.ca_file.as_mut() {
                 join(ca);
@@ -150,6 +155,21 @@ fn resolve_paths(config: &mut Config, base: &Path) {
     }
     if let Some(dir) = config.node.data_dir.as_mut() {
         join(dir);
+    }
+    let waf = &mut config.waf;
+    for file in waf
+        .ip_sets
+        .iter_mut()
+        .chain(&mut waf.regex_pattern_sets)
+        .chain(&mut waf.rule_groups)
+    {
+        join(file);
+    }
+    if let Some(log) = waf.log.as_mut()
+        && log != "stdout"
+        && Path::new(log.as_str()).is_relative()
+    {
+        *log = base.join(log.as_str()).to_string_lossy().into_owned();
     }
     for function in config.functions.values_mut() {
         join(&mut function.file);

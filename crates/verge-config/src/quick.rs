@@ -188,6 +188,7 @@ pub fn quick_config(options: &QuickOptions) -> Result<Config, String> {
         cache_behaviors: Vec::new(),
         custom_error_responses: Vec::new(),
         geo_restriction: Default::default(),
+        web_acl: None,
     });
     let problems = validate(&config);
     match problems.first() {

@@ -29,6 +29,14 @@ pub enum EdgeError {
         /// What went wrong.
         reason: String,
     },
+    /// A web ACL, IP set, regex pattern set or rule group could not be read or compiled.
+    #[error("web ACL {path}: {reason}")]
+    WebAcl {
+        /// The JSON file.
+        path: PathBuf,
+        /// What went wrong, with JSON paths.
+        reason: String,
+    },
     /// A key-value store could not be opened.
     #[error("key-value store `{name}`: {reason}")]
     KeyValueStore {

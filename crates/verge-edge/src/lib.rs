@@ -16,6 +16,7 @@ pub mod server;
 pub mod snapshot;
 pub mod state;
 pub mod tls;
+pub mod waf;
 
 pub use error::EdgeError;
 pub use server::{BoundListener, ConfigSource, Edge, ReloadError};

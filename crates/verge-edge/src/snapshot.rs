@@ -40,6 +40,8 @@ pub struct Snapshot {
     pub certificates: Arc<SniResolver>,
     /// Edge functions and key-value stores.
     pub functions: Functions,
+    /// Web ACLs by distribution, and the WAF log.
+    pub firewall: crate::waf::Firewall,
     /// Clients of origins edge functions chose with `updateRequestOrigin`, by settings.
     pub function_origins: crate::origin::DynamicOrigins,
     tls12: Arc<ServerConfig>,
@@ -81,6 +83,7 @@ impl Snapshot {
         }
 
         let tier_clients = tier_clients(&config, previous)?;
+        let firewall = crate::waf::Firewall::load(&config, previous.map(|p| &p.firewall))?;
         let functions = Functions::load(
             &config,
             data_dir.map(PathBuf::as_path),
@@ -124,6 +127,7 @@ impl Snapshot {
             geo: Arc::new(geo),
             certificates: resolver,
             functions,
+            firewall,
             function_origins: crate::origin::DynamicOrigins::default(),
             tls12,
             tls13,

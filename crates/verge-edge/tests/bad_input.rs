@@ -207,7 +207,7 @@ async fn content_length_with_transfer_encoding_is_refused() {
         let (text, closed) = raw(edge.http(), attack.as_bytes()).await;
         assert_eq!(responses(&text), 1, "one request, one response: {text}");
         assert_eq!(status(&text), 400, "{text}");
-        assert!(text.contains("connection: close"), "{text}");
+        assert!(text.contains("Connection: close"), "{text}");
         assert!(closed, "the connection closes after the response");
     }
 
@@ -276,7 +276,7 @@ async fn malformed_chunked_body_is_the_viewers_fault() {
             400,
             "a broken request body is not a gateway error: {text}"
         );
-        assert!(text.contains("x-cache: Error from verge"), "{text}");
+        assert!(text.contains("X-Cache: Error from verge"), "{text}");
         assert!(closed);
     }
     assert!(

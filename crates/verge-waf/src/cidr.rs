@@ -40,7 +40,7 @@ impl Cidr {
             IpAddr::V4(a) => (u128::from(u32::from(a)), 32u32),
             IpAddr::V6(a) => (u128::from(a), 128u32),
         };
-        let host_bits = bits - u32::from(self.prefix);
+        let host_bits = bits.saturating_sub(u32::from(self.prefix));
         let mask: u128 = if host_bits >= 128 {
             u128::MAX
         } else {

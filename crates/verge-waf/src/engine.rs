@@ -2,13 +2,13 @@
 //! to later rules, Count records and goes on, the first terminating action decides, and the
 //! default action applies when none does. This is what the edge's `waf_filter` calls.
 
-use crate::compile::{CompiledAction, CompiledGroup, CompiledRule, Compiler, RuleKind};
+use crate::compile::{CompiledAction, CompiledGroup, CompiledRule, Compiler, Immunity, RuleKind};
 use crate::decision::{Action, Decision, GroupResult, RuleMatch};
 use crate::error::Error;
 use crate::model::{self, WebAcl};
+use crate::rate::RateRule;
 use crate::request::{Env, Request};
 use crate::resources::Resources;
-use crate::rate::RateRule;
 use crate::statement::{Ctx, Stmt};
 
 /// AWS's immunity time when neither the rule nor the ACL sets one, in seconds.
@@ -124,7 +124,7 @@ impl WebAclEngine {
             }
         }
         let default = self.default.clone();
-        self.finish(run, None, default, None)
+        self.finish(run, None, default, Immunity::default())
     }
 
     fn finish(
@@ -132,11 +132,11 @@ impl WebAclEngine {
         mut run: Run<'_>,
         rule: Option<String>,
         action: CompiledAction,
-        immunity: Option<u64>,
+        immunity: Immunity,
     ) -> Decision {
         let immunity_seconds = match action.action {
-            Action::Captcha => Some(immunity.unwrap_or(self.captcha_immunity)),
-            Action::Challenge => Some(immunity.unwrap_or(self.challenge_immunity)),
+            Action::Captcha => Some(immunity.captcha.unwrap_or(self.captcha_immunity)),
+            Action::Challenge => Some(immunity.challenge.unwrap_or(self.challenge_immunity)),
             _ => None,
         };
         let insert_headers = if action.action == Action::Block {
@@ -175,7 +175,7 @@ struct Run<'r> {
 /// How a rule group's evaluation ended.
 struct GroupEnd {
     action: CompiledAction,
-    immunity: Option<u64>,
+    immunity: Immunity,
 }
 
 impl Run<'_> {
@@ -202,7 +202,7 @@ impl Run<'_> {
     }
 
     /// Runs one web ACL rule; returns the terminating action if it decides the request.
-    fn rule(&mut self, rule: &CompiledRule) -> Option<(CompiledAction, Option<u64>)> {
+    fn rule(&mut self, rule: &CompiledRule) -> Option<(CompiledAction, Immunity)> {
         match &rule.kind {
             RuleKind::Plain { stmt, action } => {
                 if !self.test(stmt) {
@@ -264,7 +264,7 @@ impl Run<'_> {
         &mut self,
         rule: &CompiledRule,
         action: &CompiledAction,
-    ) -> Option<(CompiledAction, Option<u64>)> {
+    ) -> Option<(CompiledAction, Immunity)> {
         self.add_labels(&rule.labels);
         if action.action == Action::Count {
             self.non_terminating.push(RuleMatch {

@@ -25,7 +25,7 @@ pub struct Resources {
     rate_keys: Option<usize>,
 }
 
-/// How many keys each rate-based rule tracks unless told otherwise (about 40 MB at most).
+/// How many keys each rate-based rule tracks unless told otherwise (about 55 MB at most).
 pub const DEFAULT_RATE_KEYS: usize = 1_000_000;
 
 impl Resources {

@@ -42,6 +42,9 @@ pub struct Distribution {
     /// Countries allowed or denied.
     #[serde(default)]
     pub geo_restriction: GeoRestriction,
+    /// An AWS WAF web ACL file (`aws wafv2 get-web-acl` JSON) protecting this distribution.
+    #[serde(default)]
+    pub web_acl: Option<std::path::PathBuf>,
 }
 
 fn yes() -> bool {

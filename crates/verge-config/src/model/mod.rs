@@ -6,6 +6,7 @@ mod functions;
 mod node;
 mod policies;
 mod tiers;
+mod waf;
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,7 @@ pub use functions::*;
 pub use node::*;
 pub use policies::*;
 pub use tiers::*;
+pub use waf::*;
 
 /// A whole configuration file.
 #[derive(Debug, Clone, Default)]
@@ -41,6 +43,8 @@ pub struct Config {
     pub origin_request_policies: BTreeMap<String, OriginRequestPolicy>,
     /// `[response_headers_policies.<name>]`.
     pub response_headers_policies: BTreeMap<String, ResponseHeadersPolicy>,
+    /// `[waf]`.
+    pub waf: WafSettings,
     /// `[functions.<name>]`.
     pub functions: BTreeMap<String, FunctionConfig>,
     /// `[key_value_stores.<name>]`.

@@ -124,6 +124,9 @@ impl OriginClient {
             .timer(TokioTimer::new())
             .pool_idle_timeout(origin.keepalive_timeout)
             .http1_preserve_header_case(false)
+            // Header names go to HTTP/1.1 origins capitalised, as CloudFront sends them (edge
+            // functions and policies write them in lowercase).
+            .http1_title_case_headers(true)
             .set_host(false);
         if origin.http_version == OriginHttpVersion::Http2 {
             client

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use http::Response;
 use http::request::Parts;
-use http::{Request, Response};
 use verge_config::model::{Origin, OriginProtocolPolicy};
 use verge_config::{CompiledBehavior, CompiledDistribution, Target};
 use verge_functions::runtime::EdgeLocation;
@@ -36,7 +36,7 @@ pub fn viewer_request_filter(
     parts: &Parts,
 ) -> Result<Result<Parts, Response<Body>>, ProxyError> {
     let Some((name, function)) = lookup(snapshot, behavior.viewer_request.as_deref()) else {
-        return Ok(Ok(copy(parts)));
+        return Ok(Ok(super::copy_parts(parts)));
     };
     let event = request_event(parts, ctx, distribution, EventType::ViewerRequest);
     let invocation = invoke(
@@ -65,7 +65,7 @@ pub fn viewer_request_filter(
             generated_response(&generated).map(Err).map_err(invalid)
         }
         Ok(Output::Request(request)) => {
-            let mut changed = copy(parts);
+            let mut changed = super::copy_parts(parts);
             apply_request(&mut changed, &request).map_err(invalid)?;
             if let Some(change) = invocation.origin {
                 ctx.origin_override = Some(
@@ -287,14 +287,4 @@ fn updated(base: &Origin, update: &OriginUpdate) -> Origin {
     // origin directly (shields are configured per origin in the config file).
     origin.origin_shield = None;
     origin
-}
-
-/// A copy of the request head, for a function to change.
-fn copy(parts: &Parts) -> Parts {
-    let mut request = Request::new(());
-    *request.method_mut() = parts.method.clone();
-    *request.uri_mut() = parts.uri.clone();
-    *request.version_mut() = parts.version;
-    *request.headers_mut() = parts.headers.clone();
-    request.into_parts().0
 }

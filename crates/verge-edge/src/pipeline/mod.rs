@@ -1,5 +1,5 @@
 //! The request pipeline, one function per phase in the order a request meets them:
-//! `admit`, `route`, `viewer_request_filter` (edge functions), `origin_request_filter` and `origin_fetch` (in `forward`), custom error
+//! `admit`, `route`, `waf_filter`, `viewer_request_filter` (edge functions), `origin_request_filter` and `origin_fetch` (in `forward`), custom error
 //! responses, `viewer_response_filter` (response headers policy, compression, Verge's
 //! headers) and `log`. A phase ends a request by returning a `ProxyError`.
 
@@ -14,6 +14,7 @@ mod revalidate;
 mod route;
 mod tier;
 mod viewer_response;
+mod waf;
 
 use std::sync::Arc;
 
@@ -85,20 +86,42 @@ async fn proxy(
     let (distribution, index) = route(&snapshot.routes, parts, ctx, state.https_port())?;
     ctx.behavior = Some(index);
     let behavior = &distribution.behaviors[index];
-    let changed = match behavior.viewer_request {
-        Some(_) => match functions::viewer_request_filter(
+    let mut body = body;
+    let mut changed: Option<Parts> = None;
+    if snapshot.firewall.acls.contains_key(&distribution.id) {
+        match waf::waf_filter(state, snapshot, ctx, &distribution, parts, body).await? {
+            waf::WafOutcome::Respond(response) => return Ok(response),
+            waf::WafOutcome::Continue { body: rest, insert } => {
+                body = rest;
+                if !insert.is_empty() {
+                    let mut copy = copy_parts(parts);
+                    for (name, value) in insert {
+                        if let (Ok(name), Ok(value)) = (
+                            http::header::HeaderName::from_bytes(name.as_bytes()),
+                            http::HeaderValue::from_str(&value),
+                        ) {
+                            copy.headers.append(name, value);
+                        }
+                    }
+                    changed = Some(copy);
+                }
+            }
+        }
+    }
+    if behavior.viewer_request.is_some() {
+        let current = changed.as_ref().unwrap_or(parts);
+        match functions::viewer_request_filter(
             state,
             snapshot,
             ctx,
             &distribution,
             behavior,
-            parts,
+            current,
         )? {
-            Ok(changed) => Some(changed),
+            Ok(rewritten) => changed = Some(rewritten),
             Err(generated) => return Ok(generated),
-        },
-        None => None,
-    };
+        }
+    }
     let parts = changed.as_ref().unwrap_or(parts);
 
     let path = match (&distribution.default_root_object, parts.uri.path()) {
@@ -132,6 +155,16 @@ async fn proxy(
         }
     }
     Ok(response)
+}
+
+/// A copy of a request head, for a phase to change.
+fn copy_parts(parts: &Parts) -> Parts {
+    let mut request = Request::new(());
+    *request.method_mut() = parts.method.clone();
+    *request.uri_mut() = parts.uri.clone();
+    *request.version_mut() = parts.version;
+    *request.headers_mut() = parts.headers.clone();
+    request.into_parts().0
 }
 
 async fn fail(

@@ -60,6 +60,9 @@ pub fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
         .timer(TokioTimer::new())
         .header_read_timeout(conn.idle_timeout.max(conn.header_timeout))
         .keep_alive(true)
+        // CloudFront's HTTP/1.1 responses capitalise header names (`X-Cache`), including the
+        // lowercase names edge functions write.
+        .title_case_headers(true)
         .max_buf_size(conn.head_bytes);
     builder
         .http2()

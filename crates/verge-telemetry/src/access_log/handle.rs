@@ -92,10 +92,21 @@ impl AccessLog {
     /// Queues `record` for writing without blocking; drops and counts it when the queue is
     /// full or the writer has stopped.
     pub fn log(&self, record: AccessLogRecord) {
+        self.send(Message::Record(Box::new(record)));
+    }
+
+    /// Queues a line the caller rendered (a newline is added), as [`AccessLog::log`] does.
+    /// The WAF log writes AWS WAF's JSON records this way.
+    pub fn log_line(&self, mut line: String) {
+        line.push('\n');
+        self.send(Message::Line(line));
+    }
+
+    fn send(&self, message: Message) {
         let Some(sender) = &self.inner.sender else {
             return;
         };
-        if let Err(error) = sender.try_send(Message::Record(Box::new(record))) {
+        if let Err(error) = sender.try_send(message) {
             let reason = match error {
                 TrySendError::Full(_) => "queue full",
                 TrySendError::Closed(_) => "writer stopped",

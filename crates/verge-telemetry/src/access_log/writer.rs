@@ -25,6 +25,8 @@ const BATCH: usize = 256;
 pub(crate) enum Message {
     /// A record to render and write.
     Record(Box<AccessLogRecord>),
+    /// A line rendered by the caller (WAF log records), newline included.
+    Line(String),
     /// Flush everything received so far, then signal.
     Flush(oneshot::Sender<()>),
 }
@@ -107,6 +109,7 @@ async fn run(
                             format.write_line(&record, &mut line);
                             sink.write(line.as_bytes());
                         }
+                        Message::Line(text) => sink.write(text.as_bytes()),
                         Message::Flush(done) => {
                             sink.flush();
                             // The caller may have stopped waiting; nothing to do then.

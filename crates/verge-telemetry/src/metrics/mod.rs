@@ -8,6 +8,7 @@ mod labels;
 pub mod names;
 mod recorders;
 mod registry;
+mod waf;
 
 pub use cache::TierSample;
 pub use distribution::DistributionMetrics;

@@ -137,3 +137,14 @@ pub const FUNCTION_INVOCATIONS_TOTAL: &str = "verge_function_invocations_total";
 
 /// CPU seconds edge functions used, by `function`.
 pub const FUNCTION_COMPUTE_SECONDS_TOTAL: &str = "verge_function_compute_seconds_total";
+
+/// Requests a web ACL decided, by `web_acl` and `action` (`ALLOW`, `BLOCK`, `CAPTCHA`,
+/// `CHALLENGE`).
+pub const WAF_REQUESTS_TOTAL: &str = "verge_waf_requests_total";
+
+/// Web ACL rules that matched, by `web_acl`, `rule` and `action` (`COUNT` for rules that
+/// matched without deciding).
+pub const WAF_RULE_MATCHES_TOTAL: &str = "verge_waf_rule_matches_total";
+
+/// Labels rules added, by `web_acl` and `label`.
+pub const WAF_LABELS_TOTAL: &str = "verge_waf_labels_total";

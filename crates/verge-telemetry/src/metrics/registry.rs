@@ -18,6 +18,7 @@ use super::labels::{
     ResultLabels,
 };
 use super::names::{self, counter_base};
+use super::waf::WafFamilies;
 use crate::AccessLog;
 
 /// The `Content-Type` of [`Metrics::encode`]'s output (OpenMetrics text, which Prometheus
@@ -56,6 +57,7 @@ pub struct Metrics {
     access_log_dropped: Counter,
     pub(super) cache: CacheFamilies,
     pub(super) functions: FunctionFamilies,
+    pub(super) waf: WafFamilies,
     /// Drop counters of the access logs being watched; summed on every scrape.
     watched_logs: Mutex<Vec<Arc<AtomicU64>>>,
 }
@@ -84,6 +86,7 @@ impl Metrics {
             access_log_dropped: Counter::default(),
             cache: CacheFamilies::default(),
             functions: FunctionFamilies::default(),
+            waf: WafFamilies::default(),
             watched_logs: Mutex::new(Vec::new()),
         };
         let mut registry = Registry::default();
@@ -146,6 +149,7 @@ impl Metrics {
         );
         register_cache(&mut registry, &metrics.cache);
         super::functions::register(&mut registry, &metrics.functions);
+        super::waf::register(&mut registry, &metrics.waf);
 
         Metrics {
             registry,

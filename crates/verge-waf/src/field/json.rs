@@ -339,6 +339,17 @@ mod tests {
     }
 
     #[test]
+    fn truncated_documents_never_panic() {
+        let doc =
+            br#"{"a": [1, -2.5e+3, "x\u00e9\ud83d\ude00\"", {"b": [true, false, null]}], "c": {}}"#;
+        assert!(scan(doc).1);
+        for end in 0..doc.len() {
+            let (tokens, valid) = scan(&doc[..end]);
+            assert!(!valid || end == 0 && tokens.is_empty() || end == doc.len());
+        }
+    }
+
+    #[test]
     fn extract_applies_scope_paths_and_fallback() {
         let body = br#"{"user": {"name": "bob", "tags": ["x"]}, "q": "1 OR 1=1"}"#;
         assert_eq!(

@@ -14,8 +14,8 @@ use crate::model::field::{
 use crate::request::Request;
 
 pub(crate) use headers::parse_cookies;
-pub(crate) use query::args as query_args;
 pub use json::{JsonToken, scan as scan_json};
+pub(crate) use query::args as query_args;
 
 /// What a field produced for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -276,4 +276,36 @@ pub enum TransformKind {
     /// Turn UTF-8 sequences into `%uXXXX`.
     #[serde(rename = "UTF8_TO_UNICODE")]
     Utf8ToUnicode,
+    /// Remove every whitespace character.
+    RemoveWhitespace,
+    /// Remove whitespace at both ends.
+    Trim,
+    /// Remove whitespace at the start.
+    TrimLeft,
+    /// Remove whitespace at the end.
+    TrimRight,
+    /// Remove comment markers (`/*`, `*/`, `--`, `#`), keeping the text between them.
+    RemoveCommentsChar,
+    /// ASCII lower case to upper case.
+    Uppercase,
+    /// Replace the input by its SHA-256 digest.
+    #[serde(rename = "SHA256")]
+    Sha256,
+    /// Windows command-line normalisation (accepted by the parser, refused by validation).
+    CmdLineWin,
+    /// Unix command-line normalisation (accepted by the parser, refused by validation).
+    CmdLineUnix,
+    /// Extended JavaScript decoding (accepted by the parser, refused by validation).
+    JsDecodeExt,
+}
+
+impl TransformKind {
+    /// Whether Verge implements this transformation. AWS documents the API names of a few
+    /// recent types without their exact semantics; ACLs using them are refused, not guessed.
+    pub fn is_supported(self) -> bool {
+        !matches!(
+            self,
+            Self::CmdLineWin | Self::CmdLineUnix | Self::JsDecodeExt
+        )
+    }
 }

@@ -9,6 +9,7 @@ pub mod search_string;
 pub mod sets;
 pub mod statement;
 mod validate;
+mod validate_action;
 mod validate_field;
 mod validate_statement;
 

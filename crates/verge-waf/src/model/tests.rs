@@ -147,6 +147,16 @@ fn every_validation_problem_is_reported() {
 }
 
 #[test]
+fn unimplemented_aws_transformation_is_refused_by_name() {
+    let text = CLI_OUTPUT.replace("\"LOWERCASE\"", "\"CMD_LINE_WIN\"");
+    let err = parse_web_acl(&text).unwrap_err().to_string();
+    assert!(err.contains("TextTransformations[0].Type"), "{err}");
+    assert!(err.contains("does not implement yet"), "{err}");
+    let text = CLI_OUTPUT.replace("\"LOWERCASE\"", "\"TRIM_LEFT\"");
+    assert!(parse_web_acl(&text).is_ok());
+}
+
+#[test]
 fn group_reference_needs_override_action() {
     let text = CLI_OUTPUT.replace(
         r#""OverrideAction": { "None": {} }"#,

@@ -211,7 +211,10 @@ fn rate_keys(v: &mut Validator, path: &str, s: &RateBasedStatement) {
     let custom = s.custom_keys.len();
     match s.aggregate_key_type {
         AggregateKeyType::ForwardedIp if !forwarded => {
-            v.push(&key_path, "FORWARDED_IP aggregation needs ForwardedIPConfig");
+            v.push(
+                &key_path,
+                "FORWARDED_IP aggregation needs ForwardedIPConfig",
+            );
         }
         AggregateKeyType::CustomKeys if !(1..=5).contains(&custom) => {
             v.push(&key_path, "CUSTOM_KEYS aggregation needs 1–5 CustomKeys");
@@ -219,7 +222,10 @@ fn rate_keys(v: &mut Validator, path: &str, s: &RateBasedStatement) {
         AggregateKeyType::Ip | AggregateKeyType::ForwardedIp | AggregateKeyType::Constant
             if custom > 0 =>
         {
-            v.push(&key_path, "CustomKeys is only allowed with CUSTOM_KEYS aggregation");
+            v.push(
+                &key_path,
+                "CustomKeys is only allowed with CUSTOM_KEYS aggregation",
+            );
         }
         _ => {}
     }
@@ -245,13 +251,22 @@ fn rate_keys(v: &mut Validator, path: &str, s: &RateBasedStatement) {
             }
             RateKey::Ip(_) => has_ip = true,
             RateKey::ForwardedIp(_) => has_forwarded = true,
-            RateKey::HttpMethod(_) | RateKey::Ja3Fingerprint(_) | RateKey::Ja4Fingerprint(_) | RateKey::Asn(_) => {}
+            RateKey::HttpMethod(_)
+            | RateKey::Ja3Fingerprint(_)
+            | RateKey::Ja4Fingerprint(_)
+            | RateKey::Asn(_) => {}
         }
     }
     if has_ip && has_forwarded {
-        v.push(&format!("{path}.CustomKeys"), "IP and ForwardedIP cannot be used together");
+        v.push(
+            &format!("{path}.CustomKeys"),
+            "IP and ForwardedIP cannot be used together",
+        );
     }
     if has_forwarded && !forwarded {
-        v.push(&format!("{path}.CustomKeys"), "a ForwardedIP key needs ForwardedIPConfig");
+        v.push(
+            &format!("{path}.CustomKeys"),
+            "a ForwardedIP key needs ForwardedIPConfig",
+        );
     }
 }

@@ -65,8 +65,12 @@ impl RateRule {
             .custom_keys
             .iter()
             .map(|k| match k {
-                RateKey::Header(k) => Part::Header(k.name.clone(), Chain::new(&k.text_transformations)),
-                RateKey::Cookie(k) => Part::Cookie(k.name.clone(), Chain::new(&k.text_transformations)),
+                RateKey::Header(k) => {
+                    Part::Header(k.name.clone(), Chain::new(&k.text_transformations))
+                }
+                RateKey::Cookie(k) => {
+                    Part::Cookie(k.name.clone(), Chain::new(&k.text_transformations))
+                }
                 RateKey::QueryArgument(k) => {
                     Part::QueryArgument(k.name.clone(), Chain::new(&k.text_transformations))
                 }
@@ -76,14 +80,18 @@ impl RateRule {
                 RateKey::Ip(_) => Part::Ip,
                 RateKey::LabelNamespace(k) => Part::LabelNamespace(k.namespace.clone()),
                 RateKey::UriPath(k) => Part::UriPath(Chain::new(&k.text_transformations)),
-                RateKey::Ja3Fingerprint(k) => Part::Ja3(k.fallback_behavior == FallbackBehavior::Match),
-                RateKey::Ja4Fingerprint(k) => Part::Ja4(k.fallback_behavior == FallbackBehavior::Match),
+                RateKey::Ja3Fingerprint(k) => {
+                    Part::Ja3(k.fallback_behavior == FallbackBehavior::Match)
+                }
+                RateKey::Ja4Fingerprint(k) => {
+                    Part::Ja4(k.fallback_behavior == FallbackBehavior::Match)
+                }
                 RateKey::Asn(_) => Part::Asn,
             })
             .collect();
         Self {
             limit: u64::try_from(s.limit).unwrap_or(u64::MAX),
-            window_ms: window * 1000,
+            window_ms: window.saturating_mul(1000),
             aggregate: s.aggregate_key_type,
             parts,
             forwarded: s
@@ -185,7 +193,10 @@ impl RateRule {
             }
             Part::Ja3(fallback) => fingerprint(req.ja3.as_deref(), *fallback),
             Part::Ja4(fallback) => fingerprint(req.ja4.as_deref(), *fallback),
-            Part::Asn => req.asn.map(|a| a.to_be_bytes().to_vec()).ok_or_else(missing),
+            Part::Asn => req
+                .asn
+                .map(|a| a.to_be_bytes().to_vec())
+                .ok_or_else(missing),
         }
     }
 }

@@ -1,12 +1,13 @@
 //! The counters behind rate-based rules: a bounded, sharded map from key hash to a two-window
-//! counter. Each key costs about 40 bytes, so a million keys fit in roughly 40 MB; when a
-//! shard is full its least recently seen keys are dropped (two generations: a full young
-//! generation becomes the old one and the previous old one is discarded).
+//! counter (24 bytes a key plus hash-table slack), so a million keys take at most about 55 MB
+//! (16 shards, 2 generations each, 65,536 slots per generation). When a shard is full its
+//! least recently seen keys are dropped: a full young generation becomes the old one and the
+//! previous old one is discarded.
 
 use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::sync::Mutex;
-use std::collections::hash_map::RandomState;
 
 /// Shards reduce lock contention between worker threads.
 const SHARDS: usize = 16;
@@ -57,8 +58,9 @@ impl RateStore {
         let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
         let window = now_ms / window_ms;
         let counter = shard.touch(hash, window, self.per_generation);
-        let overlap = window_ms - now_ms % window_ms;
-        u64::from(counter.current) + u64::from(counter.previous) * overlap / window_ms
+        let overlap = u128::from(window_ms - now_ms % window_ms);
+        let carried = u128::from(counter.previous) * overlap / u128::from(window_ms);
+        u64::from(counter.current).saturating_add(u64::try_from(carried).unwrap_or(u64::MAX))
     }
 
     /// The number of keys currently held.
@@ -86,7 +88,7 @@ impl Shard {
         };
         let mut counter = match existing {
             Some(c) if c.window == window => c,
-            Some(c) if c.window + 1 == window => Counter {
+            Some(c) if c.window.checked_add(1) == Some(window) => Counter {
                 window,
                 current: 0,
                 previous: c.current,

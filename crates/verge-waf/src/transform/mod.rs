@@ -36,6 +36,15 @@ pub fn apply(kind: TransformKind, input: &[u8]) -> Option<Vec<u8>> {
         TransformKind::Base64DecodeExt => base64::decode_ext(input),
         TransformKind::UrlDecodeUni => url::url_decode_uni(input),
         TransformKind::Utf8ToUnicode => url::utf8_to_unicode(input),
+        TransformKind::RemoveWhitespace => text::remove_whitespace(input),
+        TransformKind::Trim => text::trim(input, true, true),
+        TransformKind::TrimLeft => text::trim(input, true, false),
+        TransformKind::TrimRight => text::trim(input, false, true),
+        TransformKind::RemoveCommentsChar => text::remove_comment_chars(input),
+        TransformKind::Uppercase => text::uppercase(input),
+        TransformKind::Sha256 => Some(text::sha256(input)),
+        // Limitation: validation refuses these three, so a compiled chain never holds them.
+        TransformKind::CmdLineWin | TransformKind::CmdLineUnix | TransformKind::JsDecodeExt => None,
     }
 }
 
@@ -125,6 +134,66 @@ mod tests {
         ]);
         assert!(matches!(chain.apply(b"/plain/path"), Cow::Borrowed(_)));
         assert!(Chain::new(&[t(0, TransformKind::None)]).is_identity());
+    }
+
+    /// Every transformation over many pseudo-random inputs: no panic, and `None` only when
+    /// the output would equal the input.
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        const ALPHABET: &[u8] =
+            b"%uUxX0123456789abcdefABCDEF&#;\\/.*-+ \t\n\0'\"^,()lt\xa0\xc3\xa9\xff=";
+        let kinds = [
+            TransformKind::CompressWhiteSpace,
+            TransformKind::HtmlEntityDecode,
+            TransformKind::Lowercase,
+            TransformKind::CmdLine,
+            TransformKind::UrlDecode,
+            TransformKind::Base64Decode,
+            TransformKind::HexDecode,
+            TransformKind::Md5,
+            TransformKind::ReplaceComments,
+            TransformKind::EscapeSeqDecode,
+            TransformKind::SqlHexDecode,
+            TransformKind::CssDecode,
+            TransformKind::JsDecode,
+            TransformKind::NormalizePath,
+            TransformKind::NormalizePathWin,
+            TransformKind::RemoveNulls,
+            TransformKind::ReplaceNulls,
+            TransformKind::Base64DecodeExt,
+            TransformKind::UrlDecodeUni,
+            TransformKind::Utf8ToUnicode,
+            TransformKind::RemoveWhitespace,
+            TransformKind::Trim,
+            TransformKind::TrimLeft,
+            TransformKind::TrimRight,
+            TransformKind::RemoveCommentsChar,
+            TransformKind::Uppercase,
+            TransformKind::Sha256,
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..3000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 24) as usize;
+            let input: Vec<u8> = (0..len)
+                .map(|i| ALPHABET[((seed >> (i % 50)) as usize + i * 7) % ALPHABET.len()])
+                .collect();
+            for kind in kinds {
+                if let Some(out) = apply(kind, &input) {
+                    let digest = matches!(kind, TransformKind::Md5 | TransformKind::Sha256);
+                    let decode = matches!(
+                        kind,
+                        TransformKind::Base64Decode | TransformKind::Base64DecodeExt
+                    );
+                    assert!(
+                        digest || decode || out != input,
+                        "{kind:?} reported a change for {input:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! obfuscation and the MD5 digest.
 
 use md5::{Digest, Md5};
+use sha2::Sha256;
 
 /// `LOWERCASE`: ASCII A–Z to a–z.
 pub(super) fn lowercase(input: &[u8]) -> Option<Vec<u8>> {
@@ -68,6 +69,67 @@ pub(super) fn cmd_line(input: &[u8]) -> Option<Vec<u8>> {
         }
     }
     (out != input).then_some(out)
+}
+
+/// `UPPERCASE`: ASCII a–z to A–Z.
+pub(super) fn uppercase(input: &[u8]) -> Option<Vec<u8>> {
+    input
+        .iter()
+        .any(u8::is_ascii_lowercase)
+        .then(|| input.to_ascii_uppercase())
+}
+
+/// `REMOVE_WHITESPACE`: drops every whitespace byte (the `COMPRESS_WHITE_SPACE` set).
+pub(super) fn remove_whitespace(input: &[u8]) -> Option<Vec<u8>> {
+    input
+        .iter()
+        .any(|&b| is_space(b))
+        .then(|| input.iter().copied().filter(|&b| !is_space(b)).collect())
+}
+
+/// `TRIM`, `TRIM_LEFT`, `TRIM_RIGHT`.
+pub(super) fn trim(input: &[u8], left: bool, right: bool) -> Option<Vec<u8>> {
+    let start = if left {
+        input
+            .iter()
+            .position(|&b| !is_space(b))
+            .unwrap_or(input.len())
+    } else {
+        0
+    };
+    let end = if right {
+        input
+            .iter()
+            .rposition(|&b| !is_space(b))
+            .map_or(start, |e| e + 1)
+    } else {
+        input.len()
+    };
+    let end = end.max(start);
+    (start > 0 || end < input.len()).then(|| input[start..end].to_vec())
+}
+
+/// `REMOVE_COMMENTS_CHAR`: deletes `/*`, `*/`, `--` and `#`, keeping everything else.
+pub(super) fn remove_comment_chars(input: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        let pair = input.get(i..i + 2);
+        if matches!(pair, Some(b"/*" | b"*/" | b"--")) {
+            i += 2;
+        } else if input[i] == b'#' {
+            i += 1;
+        } else {
+            out.push(input[i]);
+            i += 1;
+        }
+    }
+    (out.len() != input.len()).then_some(out)
+}
+
+/// `SHA256`: the 32-byte binary digest.
+pub(super) fn sha256(input: &[u8]) -> Vec<u8> {
+    Sha256::digest(input).to_vec()
 }
 
 /// `REMOVE_NULLS`.
@@ -158,6 +220,21 @@ mod tests {
         let digest = md5(b"abc");
         assert_eq!(digest.len(), 16);
         assert_eq!(digest[..4], [0x90, 0x01, 0x50, 0x98]);
+    }
+
+    #[test]
+    fn newer_aws_types() {
+        assert_eq!(uppercase(b"select").unwrap(), b"SELECT");
+        assert_eq!(uppercase(b"UP"), None);
+        assert_eq!(remove_whitespace(b" a\tb\n c\xa0").unwrap(), b"abc");
+        assert_eq!(trim(b"  a b  ", true, true).unwrap(), b"a b");
+        assert_eq!(trim(b"  a b  ", true, false).unwrap(), b"a b  ");
+        assert_eq!(trim(b"  a b  ", false, true).unwrap(), b"  a b");
+        assert_eq!(trim(b"   ", true, true).unwrap(), b"");
+        assert_eq!(trim(b"ab", true, true), None);
+        assert_eq!(remove_comment_chars(b"1/*x*/or--#1").unwrap(), b"1xor1");
+        assert_eq!(remove_comment_chars(b"a-b*c/d"), None);
+        assert_eq!(sha256(b"abc")[..4], [0xba, 0x78, 0x16, 0xbf]);
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub(super) fn url_decode(input: &[u8]) -> Option<Vec<u8>> {
             }
         }
     }
-    Some(out)
+    (out != input).then_some(out)
 }
 
 fn percent_byte(input: &[u8], i: usize) -> Option<u8> {
@@ -79,7 +79,7 @@ pub(super) fn url_decode_uni(input: &[u8]) -> Option<Vec<u8>> {
             i += 1;
         }
     }
-    Some(out)
+    (out != input).then_some(out)
 }
 
 /// Decodes the four digits of `%uXXXX` / `\uXXXX` to one byte as ModSecurity does.
@@ -168,7 +168,7 @@ pub(super) fn utf8_to_unicode(input: &[u8]) -> Option<Vec<u8>> {
             }
         }
     }
-    Some(out)
+    (out != input).then_some(out)
 }
 
 fn push_unicode(out: &mut Vec<u8>, text: &str) {
@@ -185,11 +185,15 @@ fn push_unicode(out: &mut Vec<u8>, text: &str) {
 mod tests {
     use super::*;
 
+    fn or_same(out: Option<Vec<u8>>, input: &[u8]) -> Vec<u8> {
+        out.unwrap_or_else(|| input.to_vec())
+    }
+
     #[test]
     fn url_decode_valid_and_invalid() {
         assert_eq!(url_decode(b"a%20b+c%2fd").unwrap(), b"a b c/d");
-        assert_eq!(url_decode(b"100%").unwrap(), b"100%");
-        assert_eq!(url_decode(b"%zz%4").unwrap(), b"%zz%4");
+        assert_eq!(url_decode(b"100%"), None);
+        assert_eq!(url_decode(b"%zz%4"), None);
         assert_eq!(url_decode(b"%00").unwrap(), b"\0");
         assert_eq!(url_decode(b"plain"), None);
     }
@@ -197,8 +201,8 @@ mod tests {
     #[test]
     fn url_decode_uni_handles_u_escapes() {
         assert_eq!(url_decode_uni(b"%u0041%uff0e%uFF0F").unwrap(), b"A./");
-        assert_eq!(url_decode_uni(b"%u00zz").unwrap(), b"%u00zz");
-        assert_eq!(url_decode_uni(b"%u12").unwrap(), b"%u12");
+        assert_eq!(url_decode_uni(b"%u00zz"), None);
+        assert_eq!(or_same(url_decode_uni(b"%u12+"), b""), b"%u12 ");
         assert_eq!(url_decode_uni(b"%41+%u263a").unwrap(), b"A :");
     }
 
@@ -226,7 +230,7 @@ mod tests {
             b"%u00e9<%u263a"
         );
         assert_eq!(utf8_to_unicode("\u{1F600}".as_bytes()).unwrap(), b"%u1f600");
-        assert_eq!(utf8_to_unicode(b"a\xffb\xc3").unwrap(), b"a\xffb\xc3");
+        assert_eq!(utf8_to_unicode(b"a\xffb\xc3"), None);
         assert_eq!(utf8_to_unicode(b"ascii"), None);
     }
 }

@@ -6,5 +6,6 @@
     reason = "helpers outside #[test] functions unwrap fixtures; a panic is a failed test"
 )]
 
+mod rate;
 mod realistic;
 mod semantics;

@@ -220,3 +220,61 @@ fn login_posts_are_challenged_and_signup_needs_a_captcha() {
     assert_eq!(d.action, Action::Captcha);
     assert_eq!(d.immunity_seconds, Some(600));
 }
+
+#[test]
+fn arbitrary_requests_never_panic() {
+    const PIECES: &[&str] = &[
+        "%",
+        "%2",
+        "%zz",
+        "%u",
+        "%uff0e",
+        "&#x",
+        "&#",
+        "\\",
+        "\\u00",
+        "/*",
+        "*/",
+        "..",
+        "/",
+        "'",
+        "\"",
+        "<script>",
+        "{",
+        "}",
+        "[",
+        "]",
+        ":",
+        ",",
+        "=",
+        "&",
+        "+",
+        "\u{e9}",
+        "\u{1f600}",
+        "0x",
+        "select",
+    ];
+    let acl = engine();
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut pick = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for _ in 0..500 {
+        let mut text = String::new();
+        for _ in 0..pick(12) {
+            text.push_str(PIECES[pick(PIECES.len())]);
+        }
+        let mut req = get(&format!("/{text}"))
+            .with_query(&text)
+            .with_header("Cookie", &text)
+            .with_header("X-Forwarded-For", &text)
+            .with_body(text.as_bytes());
+        req.method = "POST".to_owned();
+        req.body_len = (pick(3) * 40_000) as u64 + text.len() as u64;
+        let d = acl.evaluate(&req, Env::default());
+        assert!(d.terminating_rule.is_some() || d.action == Action::Allow);
+    }
+}

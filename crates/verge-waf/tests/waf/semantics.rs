@@ -197,7 +197,10 @@ fn every_unresolved_reference_is_reported() {
         "{text:#?}"
     );
     assert!(text[1].contains("regex pattern set \"nope\""), "{text:#?}");
-    assert!(text[2].contains("AWS/AWSManagedRulesBotControlRuleSet is not available"), "{text:#?}");
+    assert!(
+        text[2].contains("AWS/AWSManagedRulesBotControlRuleSet is not available"),
+        "{text:#?}"
+    );
     assert!(text[3].contains("rule group \"g\""), "{text:#?}");
 }
 
@@ -360,4 +363,65 @@ fn size_regex_not_and_fingerprint_statements() {
             .as_deref(),
         Some("bad-tls")
     );
+}
+
+#[test]
+fn or_matches_when_any_branch_does() {
+    let either = format!(
+        r#"{{"OrStatement": {{"Statements": [{}, {}]}}}}"#,
+        path_is("/a"),
+        path_is("/b")
+    );
+    let engine = compile(
+        &acl(r#"{"Allow": {}}"#, &[rule("either", 0, &either, "Block")]),
+        &Resources::new(),
+    );
+    assert_eq!(
+        engine.evaluate(&req("/a"), Env::default()).action,
+        Action::Block
+    );
+    assert_eq!(
+        engine.evaluate(&req("/b"), Env::default()).action,
+        Action::Block
+    );
+    assert!(engine.evaluate(&req("/c"), Env::default()).is_allowed());
+}
+
+#[test]
+fn label_keys_inside_a_group_resolve_in_the_group_namespace() {
+    let group = format!(
+        r#"{{"Name": "g", "LabelNamespace": "awswaf:1:rulegroup:g:", {VIS}, "Rules": [{}, {}]}}"#,
+        labelled("tag", 0, &path_is("/a"), "Count", "seen:a"),
+        rule("use", 1, &label_is("seen:a"), "Block"),
+    );
+    let mut resources = Resources::new();
+    resources.add_rule_group(parse_rule_group(&group).unwrap());
+    let acl_rules = [
+        labelled("acl-tag", 0, &path_is("/a"), "Count", "seen:a"),
+        group_rule("", "None").replace(r#""Priority": 0"#, r#""Priority": 1"#),
+    ];
+    let d = compile(&acl(r#"{"Allow": {}}"#, &acl_rules), &resources)
+        .evaluate(&req("/a"), Env::default());
+    assert_eq!(d.action, Action::Block);
+    assert_eq!(
+        d.rule_groups[0].terminating_rule.as_ref().unwrap().rule,
+        "use"
+    );
+    assert_eq!(d.rule_groups[0].non_terminating[0].rule, "tag");
+    assert_eq!(
+        d.labels,
+        [
+            "awswaf:000000000000:webacl:t:seen:a",
+            "awswaf:1:rulegroup:g:seen:a"
+        ]
+    );
+
+    // The web ACL's own "seen:a" label is not the group's: the group rule ignores it.
+    let only_acl = [
+        labelled("acl-tag", 0, &path_is("/b"), "Count", "seen:a"),
+        group_rule("", "None").replace(r#""Priority": 0"#, r#""Priority": 1"#),
+    ];
+    let d = compile(&acl(r#"{"Allow": {}}"#, &only_acl), &resources)
+        .evaluate(&req("/b"), Env::default());
+    assert!(d.is_allowed(), "{d:?}");
 }

@@ -5,23 +5,19 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+mod statement;
+
 use crate::arn;
 use crate::decision::{Action, BlockResponse, ResponseBody};
 use crate::error::Issue;
-use crate::field::Field;
 use crate::model::RuleGroup;
 use crate::model::acl::{
-    CustomRequestHandling, CustomResponse, CustomResponseBody, Rule, RuleAction,
+    CustomRequestHandling, CustomResponse, CustomResponseBody, ImmunityConfig, Rule, RuleAction,
 };
-use crate::model::field::{FieldToMatch, TextTransformation};
 use crate::model::statement::{RuleActionOverride, Statement};
 use crate::rate::RateRule;
 use crate::resources::Resources;
-use crate::statement::byte_match::ByteMatcher;
-use crate::statement::label::LabelMatch;
-use crate::statement::network::{AsnMatch, Forwarded, GeoMatch, IpSetForwarded, IpSetMatch};
-use crate::statement::{Inspect, Stmt};
-use crate::transform::Chain;
+use crate::statement::Stmt;
 
 /// AWS's prefix for headers inserted into the request sent to the origin.
 pub const INSERTED_HEADER_PREFIX: &str = "x-amzn-waf-";
@@ -46,8 +42,31 @@ pub(crate) struct CompiledRule {
     pub kind: RuleKind,
     /// Fully qualified labels added on match.
     pub labels: Vec<String>,
-    /// Captcha or challenge immunity set on the rule.
-    pub immunity: Option<u64>,
+    /// Captcha and challenge immunity set on the rule.
+    pub immunity: Immunity,
+}
+
+/// Immunity times (seconds) a rule sets for its CAPTCHA and challenge actions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Immunity {
+    pub captcha: Option<u64>,
+    pub challenge: Option<u64>,
+}
+
+impl Immunity {
+    /// This rule's settings, falling back to `outer`'s.
+    pub(crate) fn or(self, outer: Self) -> Self {
+        Self {
+            captcha: self.captcha.or(outer.captcha),
+            challenge: self.challenge.or(outer.challenge),
+        }
+    }
+}
+
+fn seconds(config: Option<&ImmunityConfig>) -> Option<u64> {
+    config
+        .and_then(|c| c.immunity_time_property.as_ref())
+        .and_then(|t| u64::try_from(t.immunity_time).ok())
 }
 
 /// What a rule does.
@@ -85,17 +104,6 @@ pub(crate) struct Compiler<'a> {
     pub issues: Vec<Issue>,
     /// Whether the rules being compiled belong to a rule group (which cannot nest groups).
     pub in_group: bool,
-}
-
-fn inspect(field: &FieldToMatch, transforms: &[TextTransformation]) -> Inspect {
-    Inspect {
-        field: Field::compile(field),
-        chain: Chain::new(transforms),
-    }
-}
-
-fn forwarded(config: Option<&crate::model::statement::ForwardedIpConfig>) -> Option<Forwarded> {
-    config.map(|c| Forwarded::new(&c.header_name, c.fallback_behavior))
 }
 
 fn insert_headers(handling: Option<&CustomRequestHandling>) -> Vec<(String, String)> {
@@ -137,7 +145,7 @@ fn block_response(custom: Option<&CustomResponse>, bodies: &Bodies) -> BlockResp
 }
 
 impl Compiler<'_> {
-    fn issue(&mut self, path: &str, message: impl Into<String>) {
+    pub(super) fn issue(&mut self, path: &str, message: impl Into<String>) {
         self.issues.push(Issue {
             path: path.to_owned(),
             message: message.into(),
@@ -173,123 +181,6 @@ impl Compiler<'_> {
         }
     }
 
-    fn resolve<'n>(&mut self, path: &str, text: &'n str, kind: &str) -> Option<&'n str> {
-        match arn::parse(text) {
-            Some(a) if a.kind == kind => Some(a.name),
-            _ => {
-                self.issue(path, format!("{text:?} is not a {kind} ARN"));
-                None
-            }
-        }
-    }
-
-    /// Compiles a statement; `ns` is the label namespace of its ACL or group.
-    pub(crate) fn statement(&mut self, path: &str, s: &Statement, ns: &str) -> Option<Stmt> {
-        Some(match s {
-            Statement::ByteMatchStatement(b) => Stmt::Byte(
-                inspect(&b.field_to_match, &b.text_transformations),
-                Box::new(ByteMatcher::new(
-                    &b.search_string.bytes,
-                    b.positional_constraint,
-                )),
-            ),
-            Statement::RegexMatchStatement(r) => {
-                let p = format!("{path}.RegexMatchStatement.RegexString");
-                let re = match crate::pattern::compile(&r.regex_string) {
-                    Ok(re) => re,
-                    Err(e) => {
-                        self.issue(&p, e);
-                        return None;
-                    }
-                };
-                Stmt::Regex(inspect(&r.field_to_match, &r.text_transformations), re)
-            }
-            Statement::RegexPatternSetReferenceStatement(r) => {
-                let p = format!("{path}.RegexPatternSetReferenceStatement.ARN");
-                let name = self.resolve(&p, &r.arn, "regexpatternset")?;
-                let Some(set) = self.res.regex_set(name) else {
-                    self.issue(&p, format!("regex pattern set {name:?} is not loaded"));
-                    return None;
-                };
-                Stmt::RegexSet(inspect(&r.field_to_match, &r.text_transformations), set)
-            }
-            Statement::SqliMatchStatement(q) => Stmt::Sqli(
-                inspect(&q.field_to_match, &q.text_transformations),
-                q.sensitivity_level.unwrap_or_default(),
-            ),
-            Statement::XssMatchStatement(x) => {
-                Stmt::Xss(inspect(&x.field_to_match, &x.text_transformations))
-            }
-            Statement::SizeConstraintStatement(z) => Stmt::Size(
-                inspect(&z.field_to_match, &z.text_transformations),
-                z.comparison_operator,
-                u64::try_from(z.size).unwrap_or(0),
-            ),
-            Statement::GeoMatchStatement(g) => Stmt::Geo(GeoMatch {
-                countries: g.country_codes.clone(),
-                forwarded: forwarded(g.forwarded_ip_config.as_ref()),
-            }),
-            Statement::IpSetReferenceStatement(i) => {
-                let p = format!("{path}.IPSetReferenceStatement.ARN");
-                let name = self.resolve(&p, &i.arn, "ipset")?;
-                let Some(ranges) = self.res.ip_set(name) else {
-                    self.issue(&p, format!("IP set {name:?} is not loaded"));
-                    return None;
-                };
-                Stmt::IpSet(IpSetMatch {
-                    ranges,
-                    forwarded: i
-                        .ip_set_forwarded_ip_config
-                        .as_ref()
-                        .map(|c| IpSetForwarded {
-                            forwarded: Forwarded::new(&c.header_name, c.fallback_behavior),
-                            position: c.position,
-                        }),
-                })
-            }
-            Statement::AsnMatchStatement(a) => Stmt::Asn(AsnMatch {
-                asns: a
-                    .asn_list
-                    .iter()
-                    .filter_map(|n| u32::try_from(*n).ok())
-                    .collect(),
-                forwarded: forwarded(a.forwarded_ip_config.as_ref()),
-            }),
-            Statement::LabelMatchStatement(l) => Stmt::Label(LabelMatch::new(l.scope, &l.key, ns)),
-            Statement::AndStatement(a) => {
-                Stmt::And(self.list(&format!("{path}.AndStatement"), &a.statements, ns)?)
-            }
-            Statement::OrStatement(o) => {
-                Stmt::Or(self.list(&format!("{path}.OrStatement"), &o.statements, ns)?)
-            }
-            Statement::NotStatement(n) => Stmt::Not(Box::new(self.statement(
-                &format!("{path}.NotStatement.Statement"),
-                &n.statement,
-                ns,
-            )?)),
-            Statement::RateBasedStatement(_) => {
-                self.issue(path, "a rate-based statement can only be a rule's own statement");
-                return None;
-            }
-            Statement::RuleGroupReferenceStatement(_) | Statement::ManagedRuleGroupStatement(_) => {
-                self.issue(
-                    path,
-                    "a rule group can only be referenced by a rule's own statement",
-                );
-                return None;
-            }
-        })
-    }
-
-    fn list(&mut self, path: &str, statements: &[Statement], ns: &str) -> Option<Vec<Stmt>> {
-        let compiled: Vec<Option<Stmt>> = statements
-            .iter()
-            .enumerate()
-            .map(|(i, s)| self.statement(&format!("{path}.Statements[{i}]"), s, ns))
-            .collect();
-        compiled.into_iter().collect()
-    }
-
     /// Compiles rules in priority order. `ns` and `bodies` belong to the ACL or group that
     /// holds them.
     pub(crate) fn rules(&mut self, rules: &[Rule], ns: &str, bodies: &Bodies) -> Vec<CompiledRule> {
@@ -307,12 +198,10 @@ impl Compiler<'_> {
             .iter()
             .map(|l| format!("{ns}{}", l.name))
             .collect();
-        let immunity = rule
-            .captcha_config
-            .as_ref()
-            .or(rule.challenge_config.as_ref())
-            .and_then(|c| c.immunity_time_property.as_ref())
-            .and_then(|t| u64::try_from(t.immunity_time).ok());
+        let immunity = Immunity {
+            captcha: seconds(rule.captcha_config.as_ref()),
+            challenge: seconds(rule.challenge_config.as_ref()),
+        };
         let spath = format!("{path}.Statement");
         let count_override = rule
             .override_action
@@ -339,7 +228,6 @@ impl Compiler<'_> {
                 };
                 let group = self.group(&p, group, group.name.clone(), None)?;
                 self.group_rule(
-                    &p,
                     group,
                     count_override,
                     None,
@@ -367,7 +255,6 @@ impl Compiler<'_> {
                     None => None,
                 };
                 self.group_rule(
-                    &p,
                     group,
                     count_override,
                     scope,
@@ -412,10 +299,8 @@ impl Compiler<'_> {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn group_rule(
         &mut self,
-        _path: &str,
         group: CompiledGroup,
         count_override: bool,
         scope_down: Option<Stmt>,
