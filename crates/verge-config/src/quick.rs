@@ -38,6 +38,50 @@ pub struct FunctionOptions {
     pub key_value_stores: Vec<(String, PathBuf)>,
 }
 
+/// Quick mode's web ACL flags.
+#[derive(Debug, Clone, Default)]
+pub struct WafOptions {
+    /// An AWS WAF web ACL file (`aws wafv2 get-web-acl` JSON) every request is evaluated by.
+    pub web_acl: Option<PathBuf>,
+    /// IP set files the ACL references.
+    pub ip_sets: Vec<PathBuf>,
+    /// Regex pattern set files the ACL references.
+    pub regex_pattern_sets: Vec<PathBuf>,
+    /// Rule group files the ACL references.
+    pub rule_groups: Vec<PathBuf>,
+    /// Where WAF log records go: `stdout` or a file.
+    pub log: Option<String>,
+}
+
+/// Puts quick mode's one distribution behind a web ACL.
+pub fn add_web_acl(config: &mut Config, options: &WafOptions) -> Result<(), String> {
+    let uses_objects = !options.ip_sets.is_empty()
+        || !options.regex_pattern_sets.is_empty()
+        || !options.rule_groups.is_empty()
+        || options.log.is_some();
+    let Some(web_acl) = &options.web_acl else {
+        return if uses_objects {
+            Err("--ip-set, --regex-pattern-set, --rule-group and --waf-log need --web-acl".to_owned())
+        } else {
+            Ok(())
+        };
+    };
+    config.waf.ip_sets.extend(options.ip_sets.iter().cloned());
+    config
+        .waf
+        .regex_pattern_sets
+        .extend(options.regex_pattern_sets.iter().cloned());
+    config
+        .waf
+        .rule_groups
+        .extend(options.rule_groups.iter().cloned());
+    config.waf.log = options.log.clone();
+    for distribution in &mut config.distributions {
+        distribution.web_acl = Some(web_acl.clone());
+    }
+    Ok(())
+}
+
 /// Attaches functions and key-value stores to quick mode's one cache behavior.
 pub fn add_functions(config: &mut Config, options: &FunctionOptions) -> Result<(), String> {
     for (name, file) in &options.key_value_stores {

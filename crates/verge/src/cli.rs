@@ -1,4 +1,5 @@
-//! The command line: `verge serve`, `verge demo`, `verge validate`, `verge function test`.
+//! The command line: `verge serve`, `verge demo`, `verge validate`, `verge function test`,
+//! `verge waf test` and `verge waf replay`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,7 +34,7 @@ pub enum LogStyle {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve distributions: in front of one origin (`--origin`) or from a config file.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run an edge in front of a small built-in origin and print the URLs to open.
     Demo(DemoArgs),
     /// Check a configuration file and print every error found, without serving.
@@ -47,6 +48,70 @@ pub enum Command {
     /// Edge function tools.
     #[command(subcommand)]
     Function(FunctionCommand),
+    /// Web ACL tools.
+    #[command(subcommand)]
+    Waf(WafCommand),
+}
+
+/// `verge waf ...`.
+#[derive(Debug, Subcommand)]
+pub enum WafCommand {
+    /// Evaluate one raw HTTP request (a file holding the request line, headers, a blank line
+    /// and the body) and print the decision, the terminating rule, every matching rule, the
+    /// labels and the time taken. Exits 0 whatever the decision.
+    Test {
+        #[command(flatten)]
+        acl: WafAclArgs,
+        /// The raw HTTP/1.1 request (`-` for standard input).
+        #[arg(long, value_name = "FILE")]
+        request: PathBuf,
+        /// The viewer's address.
+        #[arg(long, value_name = "IP", default_value = "192.0.2.1")]
+        client_ip: std::net::IpAddr,
+        /// The viewer's country (ISO 3166 alpha-2), for geo match statements.
+        #[arg(long, value_name = "CC")]
+        country: Option<String>,
+        /// Print one JSON object in the shape of a WAF log record.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate the requests of a WAF log (Verge's `[waf] log`, or AWS WAF's own logs: JSON
+    /// lines) with a web ACL and print the requests whose decision would change, by rule,
+    /// and totals.
+    Replay {
+        #[command(flatten)]
+        acl: WafAclArgs,
+        /// The WAF log, one JSON record per line.
+        #[arg(long, value_name = "FILE")]
+        log: PathBuf,
+        /// How many changed requests to list (the totals count them all).
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+/// A web ACL and the objects it references.
+#[derive(Debug, Args)]
+pub struct WafAclArgs {
+    /// The web ACL (`aws wafv2 get-web-acl` JSON, or the bare WebACL object).
+    #[arg(long, value_name = "FILE")]
+    pub web_acl: PathBuf,
+    #[command(flatten)]
+    pub objects: WafObjectArgs,
+}
+
+/// The AWS WAF objects a web ACL references, each an `aws wafv2 get-...` JSON file.
+#[derive(Debug, Args, Default)]
+pub struct WafObjectArgs {
+    /// An IP set (`get-ip-set` JSON), referenced by ARN (repeatable).
+    #[arg(long = "ip-set", value_name = "FILE")]
+    pub ip_sets: Vec<PathBuf>,
+    /// A regex pattern set (`get-regex-pattern-set` JSON) (repeatable).
+    #[arg(long = "regex-pattern-set", value_name = "FILE")]
+    pub regex_pattern_sets: Vec<PathBuf>,
+    /// A rule group (`get-rule-group` JSON) (repeatable).
+    #[arg(long = "rule-group", value_name = "FILE")]
+    pub rule_groups: Vec<PathBuf>,
 }
 
 /// `verge function ...`.
@@ -115,7 +180,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "URL")]
     pub origin: Option<String>,
     /// A TOML configuration file (the full model).
-    #[arg(long, short = 'c', value_name = "FILE", conflicts_with_all = ["listen", "tls_listen", "no_tls", "admin", "pop", "access_log", "access_log_format", "viewer_request", "viewer_response", "kvs"])]
+    #[arg(long, short = 'c', value_name = "FILE", conflicts_with_all = ["listen", "tls_listen", "no_tls", "admin", "pop", "access_log", "access_log_format", "viewer_request", "viewer_response", "kvs", "web_acl", "ip_sets", "regex_pattern_sets", "rule_groups", "waf_log"])]
     pub config: Option<PathBuf>,
     /// A CloudFront Functions file run on every viewer request (quick mode).
     #[arg(long, value_name = "FILE")]
@@ -127,6 +192,15 @@ pub struct ServeArgs {
     /// (repeatable; quick mode).
     #[arg(long = "kvs", value_name = "NAME=FILE", value_parser = parse_kvs)]
     pub kvs: Vec<(String, PathBuf)>,
+    /// An AWS WAF web ACL (`aws wafv2 get-web-acl` JSON) every request is evaluated by
+    /// (quick mode).
+    #[arg(long, value_name = "FILE")]
+    pub web_acl: Option<PathBuf>,
+    #[command(flatten)]
+    pub waf_objects: WafObjectArgs,
+    /// Where WAF log records go (AWS WAF's JSON log format): `stdout` or a file (quick mode).
+    #[arg(long, value_name = "DEST")]
+    pub waf_log: Option<String>,
     #[command(flatten)]
     pub node: NodeArgs,
 }

@@ -5,13 +5,14 @@ mod demo;
 mod function;
 mod geo;
 mod serve;
+mod waf;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::{Cli, Command, FunctionCommand, GeoCommand, LogStyle};
+use cli::{Cli, Command, FunctionCommand, GeoCommand, LogStyle, WafCommand};
 
 // The request path allocates small, short-lived objects across threads; mimalloc serves them
 // with less contention and overhead than the system allocator (measured with bench/run.sh).
@@ -65,6 +66,31 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Command::Waf(command) = &cli.command {
+        let result = match command {
+            WafCommand::Test {
+                acl,
+                request,
+                client_ip,
+                country,
+                json,
+            } => waf::test(&waf::TestArgs {
+                acl,
+                request,
+                client_ip: *client_ip,
+                country: country.as_deref(),
+                json: *json,
+            }),
+            WafCommand::Replay { acl, log, limit } => waf::replay(acl, log, *limit),
+        };
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("verge: {error}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -77,9 +103,11 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => serve::serve(args).await.map_err(|e| e.to_string()),
+            Command::Serve(args) => serve::serve(*args).await.map_err(|e| e.to_string()),
             Command::Demo(args) => demo::run(args).await.map_err(|e| e.to_string()),
-            Command::Validate { .. } | Command::Geo(_) | Command::Function(_) => Ok(()),
+            Command::Validate { .. } | Command::Geo(_) | Command::Function(_) | Command::Waf(_) => {
+                Ok(())
+            }
         }
     });
     match result {

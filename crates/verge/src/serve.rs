@@ -31,6 +31,14 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         (Some(origin), None) => {
             let mut config = quick(origin, &args.node)?;
             add_functions(&mut config, &args)?;
+            let waf = verge_config::quick::WafOptions {
+                web_acl: args.web_acl.clone(),
+                ip_sets: args.waf_objects.ip_sets.clone(),
+                regex_pattern_sets: args.waf_objects.regex_pattern_sets.clone(),
+                rule_groups: args.waf_objects.rule_groups.clone(),
+                log: args.waf_log.clone(),
+            };
+            verge_config::quick::add_web_acl(&mut config, &waf).map_err(ServeError::Usage)?;
             (ConfigSource::Fixed(Box::new(config)), args.node.data_dir())
         }
         (None, Some(path)) => {
@@ -109,6 +117,11 @@ pub fn validate(path: &std::path::Path) -> bool {
         Ok(config) => {
             // Functions are compiled (and stores read) as a reload would.
             if let Err(error) = verge_edge::functions::Functions::load(&config, None, None) {
+                eprintln!("{}: {error}", path.display());
+                return false;
+            }
+            // So are web ACLs and the objects they reference.
+            if let Err(error) = verge_edge::waf::Firewall::compile(&config) {
                 eprintln!("{}: {error}", path.display());
                 return false;
             }

@@ -47,7 +47,7 @@ pub fn record(
     let millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    json!({
+    let mut record = json!({
         "timestamp": millis,
         "formatVersion": 1,
         "webaclId": web_acl,
@@ -75,11 +75,34 @@ pub fn record(
             "requestId": request_id,
         },
         "labels": decision.labels.iter().map(|l| json!({"name": l})).collect::<Vec<_>>(),
-    })
+    });
+    // AWS WAF writes the fingerprints beside `httpRequest` when it could compute them.
+    if let Some(fields) = record.as_object_mut() {
+        if let Some(ja3) = &request.ja3 {
+            fields.insert("ja3Fingerprint".to_owned(), json!(ja3));
+        }
+        if let Some(ja4) = &request.ja4 {
+            fields.insert("ja4Fingerprint".to_owned(), json!(ja4));
+        }
+    }
+    record
 }
 
-/// The request a log record describes (without a body: AWS WAF logs none), and its action.
-pub fn parse(line: &str) -> Result<(Request, String), String> {
+/// What a WAF log record says about one request.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    /// The request (without a body: AWS WAF logs none).
+    pub request: Request,
+    /// The action taken (`ALLOW`, `BLOCK`, ...).
+    pub action: String,
+    /// The rule that decided, `Default_Action` when none did.
+    pub terminating_rule: String,
+    /// When, in milliseconds since the Unix epoch (0 when the record has no timestamp).
+    pub timestamp_ms: u64,
+}
+
+/// Reads one log record (Verge's or AWS WAF's own) back.
+pub fn parse(line: &str) -> Result<Logged, String> {
     let record: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
     let http = &record["httpRequest"];
     let text = |v: &Value, field: &str| -> Result<String, String> {
@@ -93,6 +116,8 @@ pub fn parse(line: &str) -> Result<(Request, String), String> {
         .map_err(|_| "httpRequest.clientIp is not an address".to_owned())?;
     let mut request = Request::new(&text(http, "httpMethod")?, &text(http, "uri")?, client_ip);
     request.query_string = http["args"].as_str().unwrap_or("").to_owned();
+    request.ja3 = record["ja3Fingerprint"].as_str().map(str::to_owned);
+    request.ja4 = record["ja4Fingerprint"].as_str().map(str::to_owned);
     request.country = http["country"]
         .as_str()
         .filter(|c| c.len() == 2)
@@ -104,8 +129,15 @@ pub fn parse(line: &str) -> Result<(Request, String), String> {
             .headers
             .push((name.to_owned(), value.as_bytes().to_vec()));
     }
-    let action = record["action"].as_str().unwrap_or("-").to_owned();
-    Ok((request, action))
+    Ok(Logged {
+        request,
+        action: record["action"].as_str().unwrap_or("-").to_owned(),
+        terminating_rule: record["terminatingRuleId"]
+            .as_str()
+            .unwrap_or("Default_Action")
+            .to_owned(),
+        timestamp_ms: record["timestamp"].as_u64().unwrap_or(0),
+    })
 }
 
 #[cfg(test)]
@@ -114,10 +146,12 @@ mod tests {
 
     #[test]
     fn records_read_back_into_the_same_request() {
-        let request = Request::new("POST", "/login", "198.51.100.7".parse().expect("ip"))
+        let mut request = Request::new("POST", "/login", "198.51.100.7".parse().expect("ip"))
             .with_query("next=%2F")
             .with_header("user-agent", "curl/8")
             .with_geo("DE", None);
+        request.ja3 = Some("e7d705a3286e19ea42f587b344ee6865".to_owned());
+        request.ja4 = Some("t13d1516h2_8daaf6152771_e5627efa2ab1".to_owned());
         let decision = Decision {
             action: verge_waf::Action::Block,
             terminating_rule: Some("block-curl".to_owned()),
@@ -146,13 +180,17 @@ mod tests {
             "awswaf:111122223333:webacl:site:bot"
         );
         assert_eq!(logged["httpRequest"]["args"], "next=%2F");
+        assert_eq!(logged["ja4Fingerprint"], "t13d1516h2_8daaf6152771_e5627efa2ab1");
 
-        let (back, action) = parse(&line).expect("parses");
-        assert_eq!(action, "BLOCK");
+        let logged = parse(&line).expect("parses");
+        assert_eq!(logged.action, "BLOCK");
+        assert_eq!(logged.terminating_rule, "block-curl");
+        let back = logged.request;
         assert_eq!(back.method, "POST");
         assert_eq!(back.uri_path, "/login");
         assert_eq!(back.query_string, "next=%2F");
         assert_eq!(back.country.as_deref(), Some("DE"));
         assert_eq!(back.headers, request.headers);
+        assert_eq!((back.ja3, back.ja4), (request.ja3, request.ja4));
     }
 }

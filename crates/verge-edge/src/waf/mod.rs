@@ -13,11 +13,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use verge_config::Config;
+use verge_config::model::WafSettings;
 use verge_telemetry::{AccessLog, LogDestination, LogFormat};
 use verge_waf::{Resources, WebAclEngine};
 
 pub use body::{Inspected, inspect};
-pub use log::{parse as parse_log_record, record as log_record};
+pub use log::{Logged, parse as parse_log_record, record as log_record};
 pub use request::{GeoAdapter, waf_request};
 
 use crate::error::EdgeError;
@@ -51,35 +52,42 @@ impl Firewall {
         if !wanted {
             return Ok(firewall);
         }
+        firewall.acls = Self::acls(config, previous)?;
         let waf = &config.waf;
-        let mut resources = Resources::new();
-        if let Some(account) = &waf.account {
-            resources.set_account(account);
+        firewall.log_destination = waf.log.clone();
+        firewall.log = match (&waf.log, previous) {
+            (None, _) => None,
+            (Some(destination), Some(previous))
+                if previous.log_destination.as_ref() == Some(destination) =>
+            {
+                previous.log.clone()
+            }
+            (Some(destination), _) => {
+                let destination = match destination.as_str() {
+                    "stdout" => LogDestination::Stdout,
+                    path => LogDestination::File(PathBuf::from(path)),
+                };
+                Some(AccessLog::open(destination, LogFormat::Json)?)
+            }
+        };
+        Ok(firewall)
+    }
+
+    /// Compiles every web ACL as a reload would, without opening the WAF log (for
+    /// `verge validate`).
+    pub fn compile(config: &Config) -> Result<(), EdgeError> {
+        if config.distributions.iter().any(|d| d.web_acl.is_some()) {
+            Self::acls(config, None)?;
         }
-        let mut shared = xxhash_rust::xxh3::Xxh3::new();
-        for file in &waf.ip_sets {
-            let text = read(file)?;
-            shared.update(text.as_bytes());
-            let set = verge_waf::model::parse_ip_set(&text).map_err(|e| invalid(file, e))?;
-            resources.add_ip_set(&set).map_err(|e| invalid(file, e))?;
-        }
-        for file in &waf.regex_pattern_sets {
-            let text = read(file)?;
-            shared.update(text.as_bytes());
-            let set =
-                verge_waf::model::parse_regex_pattern_set(&text).map_err(|e| invalid(file, e))?;
-            resources
-                .add_regex_pattern_set(&set)
-                .map_err(|e| invalid(file, e))?;
-        }
-        for file in &waf.rule_groups {
-            let text = read(file)?;
-            shared.update(text.as_bytes());
-            let group = verge_waf::model::parse_rule_group(&text).map_err(|e| invalid(file, e))?;
-            resources.add_rule_group(group);
-        }
-        shared.update(waf.account.as_deref().unwrap_or("").as_bytes());
-        let shared = shared.digest();
+        Ok(())
+    }
+
+    fn acls(
+        config: &Config,
+        previous: Option<&Firewall>,
+    ) -> Result<HashMap<String, Arc<WebAcl>>, EdgeError> {
+        let mut acls = HashMap::new();
+        let (resources, shared) = load_resources(&config.waf)?;
 
         for distribution in &config.distributions {
             let Some(file) = &distribution.web_acl else {
@@ -106,27 +114,40 @@ impl Firewall {
                     })
                 }
             };
-            firewall.acls.insert(distribution.id.clone(), acl);
+            acls.insert(distribution.id.clone(), acl);
         }
-
-        firewall.log_destination = waf.log.clone();
-        firewall.log = match (&waf.log, previous) {
-            (None, _) => None,
-            (Some(destination), Some(previous))
-                if previous.log_destination.as_ref() == Some(destination) =>
-            {
-                previous.log.clone()
-            }
-            (Some(destination), _) => {
-                let destination = match destination.as_str() {
-                    "stdout" => LogDestination::Stdout,
-                    path => LogDestination::File(PathBuf::from(path)),
-                };
-                Some(AccessLog::open(destination, LogFormat::Json)?)
-            }
-        };
-        Ok(firewall)
+        Ok(acls)
     }
+}
+
+/// Reads `[waf]`'s IP sets, regex pattern sets and rule groups into the resources web ACLs
+/// compile against, with a hash of everything read (unchanged files, same hash).
+pub fn load_resources(waf: &WafSettings) -> Result<(Resources, u64), EdgeError> {
+    let mut resources = Resources::new();
+    if let Some(account) = &waf.account {
+        resources.set_account(account);
+    }
+    let mut shared = xxhash_rust::xxh3::Xxh3::new();
+    for file in &waf.ip_sets {
+        let text = read(file)?;
+        shared.update(text.as_bytes());
+        let set = verge_waf::model::parse_ip_set(&text).map_err(|e| invalid(file, e))?;
+        resources.add_ip_set(&set).map_err(|e| invalid(file, e))?;
+    }
+    for file in &waf.regex_pattern_sets {
+        let text = read(file)?;
+        shared.update(text.as_bytes());
+        let set = verge_waf::model::parse_regex_pattern_set(&text).map_err(|e| invalid(file, e))?;
+        resources.add_regex_pattern_set(&set).map_err(|e| invalid(file, e))?;
+    }
+    for file in &waf.rule_groups {
+        let text = read(file)?;
+        shared.update(text.as_bytes());
+        let group = verge_waf::model::parse_rule_group(&text).map_err(|e| invalid(file, e))?;
+        resources.add_rule_group(group);
+    }
+    shared.update(waf.account.as_deref().unwrap_or("").as_bytes());
+    Ok((resources, shared.digest()))
 }
 
 fn read(file: &PathBuf) -> Result<String, EdgeError> {
