@@ -80,7 +80,7 @@ pub const INVALIDATIONS_TOTAL: &str = "verge_invalidations_total";
 pub const INVALIDATED_OBJECTS_TOTAL: &str = "verge_invalidated_objects_total";
 
 /// Every name above, for checks that cover them all.
-pub const ALL: [&str; 22] = [
+pub const ALL: [&str; 27] = [
     REQUESTS_TOTAL,
     VIEWER_RECEIVED_BYTES_TOTAL,
     VIEWER_SENT_BYTES_TOTAL,
@@ -103,7 +103,31 @@ pub const ALL: [&str; 22] = [
     CACHE_TIER_MISSES_TOTAL,
     INVALIDATIONS_TOTAL,
     INVALIDATED_OBJECTS_TOTAL,
+    FUNCTION_INVOCATIONS_TOTAL,
+    FUNCTION_COMPUTE_SECONDS_TOTAL,
+    WAF_REQUESTS_TOTAL,
+    WAF_RULE_MATCHES_TOTAL,
+    WAF_LABELS_TOTAL,
 ];
+
+/// Edge function invocations, by `function`, `event_type` (`viewer-request`,
+/// `viewer-response`) and `outcome` (`ok`, `thrown`, `invalid_result`, `compute_exceeded`,
+/// `memory_exceeded`, `runtime`).
+pub const FUNCTION_INVOCATIONS_TOTAL: &str = "verge_function_invocations_total";
+
+/// CPU seconds edge functions used, by `function`.
+pub const FUNCTION_COMPUTE_SECONDS_TOTAL: &str = "verge_function_compute_seconds_total";
+
+/// Requests a web ACL decided, by `web_acl` and `action` (`ALLOW`, `BLOCK`, `CAPTCHA`,
+/// `CHALLENGE`).
+pub const WAF_REQUESTS_TOTAL: &str = "verge_waf_requests_total";
+
+/// Web ACL rules that matched, by `web_acl`, `rule` and `action` (`COUNT` for rules that
+/// matched without deciding).
+pub const WAF_RULE_MATCHES_TOTAL: &str = "verge_waf_rule_matches_total";
+
+/// Labels rules added, by `web_acl` and `label`.
+pub const WAF_LABELS_TOTAL: &str = "verge_waf_labels_total";
 
 /// The name a counter is registered under: prometheus-client appends `_total` itself.
 pub(crate) fn counter_base(name: &'static str) -> &'static str {
@@ -129,22 +153,3 @@ mod tests {
         assert_eq!(counter_base(OPEN_CONNECTIONS), OPEN_CONNECTIONS);
     }
 }
-
-/// Edge function invocations, by `function`, `event_type` (`viewer-request`,
-/// `viewer-response`) and `outcome` (`ok`, `thrown`, `invalid_result`, `compute_exceeded`,
-/// `memory_exceeded`, `runtime`).
-pub const FUNCTION_INVOCATIONS_TOTAL: &str = "verge_function_invocations_total";
-
-/// CPU seconds edge functions used, by `function`.
-pub const FUNCTION_COMPUTE_SECONDS_TOTAL: &str = "verge_function_compute_seconds_total";
-
-/// Requests a web ACL decided, by `web_acl` and `action` (`ALLOW`, `BLOCK`, `CAPTCHA`,
-/// `CHALLENGE`).
-pub const WAF_REQUESTS_TOTAL: &str = "verge_waf_requests_total";
-
-/// Web ACL rules that matched, by `web_acl`, `rule` and `action` (`COUNT` for rules that
-/// matched without deciding).
-pub const WAF_RULE_MATCHES_TOTAL: &str = "verge_waf_rule_matches_total";
-
-/// Labels rules added, by `web_acl` and `label`.
-pub const WAF_LABELS_TOTAL: &str = "verge_waf_labels_total";

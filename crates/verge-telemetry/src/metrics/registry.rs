@@ -276,6 +276,10 @@ pub(super) mod tests {
         metrics.cache_lookup("E1", "hit");
         metrics.record_cache_tier("memory", &TierSample::default());
         metrics.invalidation("completed", 1);
+        metrics.function_invocation("steer", "viewer-request", "ok", 0.000_02);
+        metrics.waf_request("site", "BLOCK");
+        metrics.waf_rule("site", "deny-list", "BLOCK");
+        metrics.waf_label("site", "awswaf:111122223333:webacl:site:bot");
     }
 
     #[test]
