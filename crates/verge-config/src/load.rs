@@ -165,6 +165,9 @@ fn resolve_paths(config: &mut Config, base: &Path) {
     {
         join(file);
     }
+    if let Some(secret) = waf.token_secret_file.as_mut() {
+        join(secret);
+    }
     if let Some(log) = waf.log.as_mut()
         && log != "stdout"
         && Path::new(log.as_str()).is_relative()
@@ -443,6 +446,19 @@ http_port = 3000
         assert_eq!(found[0].line, Some(5));
         assert!(
             found[0].to_string().starts_with("verge.toml:5:"),
+            "{}",
+            found[0]
+        );
+    }
+
+    #[test]
+    fn a_missing_token_secret_file_is_named() {
+        let text = format!("[waf]\ntoken_secret_file = \"/nonexistent/waf.secret\"\n{GOOD}");
+        let found = errors(&text);
+        assert_eq!(found[0].path, "waf.token_secret_file");
+        assert_eq!(found[0].line, Some(2));
+        assert!(
+            found[0].to_string().contains("no such file"),
             "{}",
             found[0]
         );

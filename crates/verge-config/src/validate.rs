@@ -113,6 +113,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     check_cache_settings(config, &mut check);
     check_tiers(config, &mut check);
     check_functions(config, &mut check);
+    check_waf(config, &mut check);
     for (name, policy) in &config.response_headers_policies {
         check_response_headers_policy(
             policy,
@@ -541,6 +542,22 @@ fn check_functions(config: &Config, check: &mut Checker) {
                 None,
             );
         }
+    }
+}
+
+fn check_waf(config: &Config, check: &mut Checker) {
+    if let Some(file) = &config.waf.token_secret_file
+        && !file.is_file()
+    {
+        check.fail(
+            "waf.token_secret_file",
+            format!("no such file: {}", file.display()),
+            Some(
+                "write a secret of at least 16 bytes to it (`head -c 32 /dev/urandom | base64 > \
+                 waf-token.secret`), or remove the field to keep a generated one in the data \
+                 directory",
+            ),
+        );
     }
 }
 

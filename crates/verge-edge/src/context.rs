@@ -9,6 +9,7 @@ use std::time::{Instant, SystemTime};
 use verge_config::CompiledDistribution;
 
 use crate::geo::GeoInfo;
+use crate::tls::fingerprint::{Fingerprints, ViewerHello};
 
 /// TLS facts of a viewer connection, named as CloudFront logs them.
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct TlsInfo {
     pub server_name: Option<String>,
     /// The protocol chosen by ALPN (`h2` or `http/1.1`), if the viewer offered one.
     pub alpn: Option<&'static str>,
+    /// The viewer's ClientHello, for its JA3 and JA4 fingerprints (computed on first use).
+    pub client_hello: Option<ViewerHello>,
 }
 
 /// One viewer connection.
@@ -68,6 +71,12 @@ impl ConnInfo {
     /// Whether the viewer connected over TLS.
     pub fn https(&self) -> bool {
         self.tls.is_some()
+    }
+
+    /// The JA3 and JA4 fingerprints of the viewer's ClientHello, for HTTPS connections
+    /// whose hello could be read; computed the first time a request asks.
+    pub fn fingerprints(&self) -> Option<&Fingerprints> {
+        self.tls.as_ref()?.client_hello.as_ref()?.fingerprints()
     }
 }
 

@@ -83,7 +83,13 @@ impl Snapshot {
         }
 
         let tier_clients = tier_clients(&config, previous)?;
-        let firewall = crate::waf::Firewall::load(&config, previous.map(|p| &p.firewall))?;
+        let mut firewall = crate::waf::Firewall::load(&config, previous.map(|p| &p.firewall))?;
+        if !firewall.acls.is_empty() {
+            let held = previous.and_then(|p| p.firewall.tokens.as_ref());
+            let keys =
+                crate::waf::TokenKeys::load(&config.waf, data_dir.map(PathBuf::as_path), held)?;
+            firewall.tokens = Some(keys);
+        }
         let functions = Functions::load(
             &config,
             data_dir.map(PathBuf::as_path),

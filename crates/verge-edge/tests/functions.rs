@@ -164,8 +164,8 @@ async fn requests_are_rewritten_or_answered_by_the_function() {
     assert_eq!(reply.status, 200);
     let seen = origin.last();
     assert_eq!(seen.uri.path(), "/docs/index.html");
-    // The function's query replaces the viewer's (the origin gets it in a normal order).
-    assert_eq!(seen.uri.query(), Some("a=1&b=2"));
+    // The function's query replaces the viewer's, in the function's order.
+    assert_eq!(seen.uri.query(), Some("b=2&a=1"));
     assert_eq!(seen.header("x-rewritten"), Some("yes"));
 
     let reply = h1(edge.http(), get("site.test", "/old")).await;

@@ -105,6 +105,8 @@ pub struct Decision {
     pub block_response: Option<BlockResponse>,
     /// For Captcha and Challenge: how long a solved token grants immunity, in seconds.
     pub immunity_seconds: Option<u64>,
+    /// For Captcha and Challenge: why the viewer's token did not satisfy the rule.
+    pub token_failure: Option<crate::token::TokenFailure>,
 }
 
 impl Decision {

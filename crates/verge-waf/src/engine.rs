@@ -10,6 +10,7 @@ use crate::rate::RateRule;
 use crate::request::{Env, Request};
 use crate::resources::Resources;
 use crate::statement::{Ctx, Stmt};
+use crate::token::{Kind, TokenContext};
 
 /// AWS's immunity time when neither the rule nor the ACL sets one, in seconds.
 const DEFAULT_IMMUNITY: u64 = 300;
@@ -24,6 +25,8 @@ pub struct WebAclEngine {
     body_limit: usize,
     captcha_immunity: u64,
     challenge_immunity: u64,
+    /// `TokenDomains`: domains whose tokens this ACL accepts besides the host's.
+    token_domains: Vec<String>,
 }
 
 impl WebAclEngine {
@@ -88,7 +91,13 @@ impl WebAclEngine {
             body_limit: acl.body_inspection_limit(),
             captcha_immunity: immunity(&acl.captcha_config),
             challenge_immunity: immunity(&acl.challenge_config),
+            token_domains: acl.token_domains.clone(),
         })
+    }
+
+    /// `TokenDomains`: the domains whose tokens this ACL accepts besides the request's host.
+    pub fn token_domains(&self) -> &[String] {
+        &self.token_domains
     }
 
     /// The web ACL's name.
@@ -116,6 +125,12 @@ impl WebAclEngine {
             non_terminating: Vec::new(),
             groups: Vec::new(),
             headers: Vec::new(),
+            tokens: TokenContext::new(&env, req, &self.token_domains),
+            immunity: Immunity {
+                captcha: Some(self.captcha_immunity),
+                challenge: Some(self.challenge_immunity),
+            },
+            token_labelled: false,
         };
         for rule in &self.rules {
             if let Some((action, immunity)) = run.rule(rule) {
@@ -139,11 +154,20 @@ impl WebAclEngine {
             Action::Challenge => Some(immunity.challenge.unwrap_or(self.challenge_immunity)),
             _ => None,
         };
-        let insert_headers = if action.action == Action::Block {
-            Vec::new()
-        } else {
-            run.headers.extend(action.headers);
-            run.headers
+        let token_failure = match (action.action, immunity_seconds) {
+            (Action::Captcha, Some(secs)) => run.tokens.check(Kind::Captcha, secs).err(),
+            (Action::Challenge, Some(secs)) => run.tokens.check(Kind::Challenge, secs).err(),
+            _ => None,
+        };
+        let insert_headers = match action.action {
+            Action::Block => Vec::new(),
+            // A CAPTCHA or Challenge that ends evaluation lets nothing through: its headers
+            // are for requests whose token passes.
+            Action::Captcha | Action::Challenge => run.headers,
+            _ => {
+                run.headers.extend(action.headers);
+                run.headers
+            }
         };
         Decision {
             action: action.action,
@@ -157,6 +181,7 @@ impl WebAclEngine {
                 _ => None,
             },
             immunity_seconds,
+            token_failure,
         }
     }
 }
@@ -170,6 +195,12 @@ struct Run<'r> {
     non_terminating: Vec<RuleMatch>,
     groups: Vec<GroupResult>,
     headers: Vec<(String, String)>,
+    /// The viewer's token, for CAPTCHA and Challenge rules.
+    tokens: TokenContext<'r>,
+    /// The web ACL's immunity times, for rules that set none.
+    immunity: Immunity,
+    /// Whether the token labels were added.
+    token_labelled: bool,
 }
 
 /// How a rule group's evaluation ended.
@@ -230,7 +261,7 @@ impl Run<'_> {
                 if scope_down.as_ref().is_some_and(|scope| !self.test(scope)) {
                     return None;
                 }
-                let end = self.group(&rule.name, group, excluded, overrides)?;
+                let end = self.group(&rule.name, group, excluded, overrides, rule.immunity)?;
                 self.add_labels(&rule.labels);
                 if *count_override {
                     self.non_terminating.push(RuleMatch {
@@ -266,15 +297,47 @@ impl Run<'_> {
         action: &CompiledAction,
     ) -> Option<(CompiledAction, Immunity)> {
         self.add_labels(&rule.labels);
-        if action.action == Action::Count {
+        if action.action == Action::Count || self.token_passes(action.action, rule.immunity) {
             self.non_terminating.push(RuleMatch {
                 rule: rule.name.clone(),
-                action: Action::Count,
+                action: action.action,
             });
             self.headers.extend(action.headers.iter().cloned());
             return None;
         }
         Some((action.clone(), rule.immunity))
+    }
+
+    /// Whether a CAPTCHA or Challenge action lets the request go on as a Count would: the
+    /// viewer's token holds a solve time within the rule's immunity time (AWS WAF's "valid
+    /// token" case). The first such check adds the token labels.
+    fn token_passes(&mut self, action: Action, immunity: Immunity) -> bool {
+        let immunity = immunity.or(self.immunity);
+        let (kind, secs) = match action {
+            Action::Captcha => (Kind::Captcha, immunity.captcha),
+            Action::Challenge => (Kind::Challenge, immunity.challenge),
+            _ => return false,
+        };
+        self.add_token_labels();
+        secs.is_some_and(|secs| self.tokens.check(kind, secs).is_ok())
+    }
+
+    /// Adds AWS's token status labels (`awswaf:managed:token:...`, `awswaf:managed:captcha:...`)
+    /// once, judged with the web ACL's immunity times.
+    // Limitation: AWS adds these labels only inside its bot and fraud control rule groups;
+    // Verge adds them when a CAPTCHA or Challenge rule matches, where the token is inspected,
+    // so the rules after it can match on them.
+    fn add_token_labels(&mut self) {
+        if self.token_labelled {
+            return;
+        }
+        self.token_labelled = true;
+        let (challenge, captcha) = (self.immunity.challenge, self.immunity.captcha);
+        let labels = self.tokens.labels(
+            challenge.unwrap_or(DEFAULT_IMMUNITY),
+            captcha.unwrap_or(DEFAULT_IMMUNITY),
+        );
+        self.add_labels(&labels);
     }
 
     /// Runs a rule group's rules; returns how it ended if one of them terminated.
@@ -284,6 +347,7 @@ impl Run<'_> {
         group: &CompiledGroup,
         excluded: &[String],
         overrides: &std::collections::BTreeMap<String, CompiledAction>,
+        outer: Immunity,
     ) -> Option<GroupEnd> {
         let mut result = GroupResult {
             group: group.id.clone(),
@@ -322,7 +386,8 @@ impl Run<'_> {
                 rule: rule.name.clone(),
                 action: action.action,
             };
-            if action.action == Action::Count {
+            let passes = self.token_passes(action.action, rule.immunity.or(outer));
+            if action.action == Action::Count || passes {
                 if !is_excluded {
                     result.non_terminating.push(matched);
                 }

@@ -33,6 +33,7 @@
 //! ```
 
 pub mod arn;
+pub mod challenge;
 pub mod cidr;
 mod compile;
 pub mod decision;
@@ -45,6 +46,7 @@ pub mod rate;
 pub mod request;
 pub mod resources;
 mod statement;
+pub mod token;
 pub mod transform;
 
 pub use compile::INSERTED_HEADER_PREFIX;

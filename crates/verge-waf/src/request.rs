@@ -107,12 +107,20 @@ pub struct Env<'a> {
     /// The current time in milliseconds on any clock that never goes back, for rate-based
     /// rules (the edge passes a monotonic clock; replays pass recorded times).
     pub now_ms: u64,
+    /// The viewer's `aws-waf-token`, as the edge opened it, for CAPTCHA and Challenge rules.
+    pub token: crate::token::TokenState<'a>,
+    /// Wall-clock seconds since the Unix epoch, compared with a token's solve times (which
+    /// any POP may have written).
+    pub now_secs: u64,
 }
 
 impl std::fmt::Debug for Env<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Env")
             .field("geo", &self.geo.is_some())
+            .field("now_ms", &self.now_ms)
+            .field("token", &self.token)
+            .field("now_secs", &self.now_secs)
             .finish()
     }
 }

@@ -81,6 +81,11 @@ impl Resources {
         Ok(())
     }
 
+    /// Adds (or replaces) an IP set from an already built range table (IP feeds).
+    pub fn add_ip_ranges(&mut self, name: &str, ranges: Arc<IpRanges>) {
+        self.ip_sets.insert(name.to_owned(), ranges);
+    }
+
     /// Adds (or replaces) a regex pattern set, compiled into one `RegexSet`.
     pub fn add_regex_pattern_set(&mut self, set: &RegexPatternSet) -> Result<(), Error> {
         let patterns: Vec<String> = set
@@ -111,6 +116,17 @@ impl Resources {
     pub fn add_managed_rule_group(&mut self, vendor: &str, group: RuleGroup) {
         self.managed
             .insert((vendor.to_owned(), group.name.clone()), group);
+    }
+
+    /// The managed rule groups registered, as `(vendor, name)`, sorted.
+    pub fn managed_rule_groups(&self) -> Vec<(&str, &str)> {
+        let mut list: Vec<(&str, &str)> = self
+            .managed
+            .keys()
+            .map(|(vendor, name)| (vendor.as_str(), name.as_str()))
+            .collect();
+        list.sort_unstable();
+        list
     }
 
     pub(crate) fn ip_set(&self, name: &str) -> Option<Arc<IpRanges>> {

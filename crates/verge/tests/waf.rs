@@ -1,6 +1,7 @@
 //! The WAF from the command line, as a user drives it: `verge serve --web-acl` with an
-//! AWS-format web ACL (blocks, counts with labels, a rate limit, the WAF log and metrics),
-//! `verge waf test` on a raw request, and `verge waf replay` of the log with a changed ACL.
+//! AWS-format web ACL (blocks, counts with labels, a rate limit, a challenge solved by a
+//! client, the WAF log and metrics), `verge waf test` on a raw request, and `verge waf replay`
+//! of the log with a changed ACL.
 
 mod support;
 
@@ -55,6 +56,14 @@ const ACL: &str = r#"{
             "TextTransformations": [ { "Priority": 0, "Type": "NONE" } ], "PositionalConstraint": "EXACTLY" } } } },
         "Action": { "Block": {} },
         "VisibilityConfig": { "SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": "search-rate" }
+      },
+      {
+        "Name": "challenge-account",
+        "Priority": 4,
+        "Statement": { "ByteMatchStatement": { "SearchString": "/account", "FieldToMatch": { "UriPath": {} },
+          "TextTransformations": [ { "Priority": 0, "Type": "NONE" } ], "PositionalConstraint": "STARTS_WITH" } },
+        "Action": { "Challenge": {} },
+        "VisibilityConfig": { "SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": "challenge-account" }
       }
     ],
     "CustomResponseBodies": { "no-bots": { "ContentType": "TEXT_PLAIN", "Content": "bots may browse but not buy" } },
@@ -206,8 +215,6 @@ async fn serve_with_a_web_acl_blocks_counts_labels_limits_and_logs() {
         metrics.contains(r#"verge_waf_rule_matches_total{web_acl="shop-acl",rule="search-rate",action="BLOCK"} 2"#),
         "{metrics}"
     );
-    drop(verge);
-
     // `verge waf replay`: the same traffic under an ACL that also blocks bots everywhere.
     let stricter = ACL.replace(
         r#""Action": { "Count": {} },"#,
@@ -239,6 +246,80 @@ async fn serve_with_a_web_acl_blocks_counts_labels_limits_and_logs() {
         out.contains("tag-bots") && out.contains("ALLOW -> BLOCK: 1"),
         "{out}"
     );
+
+    // A browser on /account gets the challenge page, solves its proof of work as the page's
+    // script does, posts it, and comes back with the token to reach the origin.
+    let browser = [("accept", "text/html,application/xhtml+xml")];
+    let (status, headers, page) = send(at, "GET", "shop.test", "/account", &browser, "").await;
+    assert_eq!(status, 202, "{page}");
+    assert_eq!(
+        headers.get("x-amzn-waf-action").map(|v| v.as_bytes()),
+        Some(&b"challenge"[..])
+    );
+    let sealed = attribute(&page, "name=\"challenge\"", "value");
+    let seed = attribute(&page, "id=\"verge-challenge\"", "data-seed");
+    let bits: u8 = attribute(&page, "id=\"verge-challenge\"", "data-bits")
+        .parse()
+        .expect("bits");
+    let nonce = verge_waf::challenge::solve(&seed, bits).to_string();
+    let form = format!(
+        "challenge={}&solution={nonce}&return=%2Faccount",
+        form_encode(&sealed)
+    );
+    let form_type = [("content-type", "application/x-www-form-urlencoded")];
+    let (status, headers, _) = send(
+        at,
+        "POST",
+        "shop.test",
+        "/.verge/waf/challenge",
+        &form_type,
+        &form,
+    )
+    .await;
+    assert_eq!(status, 303);
+    let cookie = headers
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a token cookie")
+        .to_owned();
+    assert!(cookie.starts_with("aws-waf-token="), "{cookie}");
+    let with_token = [("accept", "text/html"), ("cookie", cookie.as_str())];
+    let (status, _, body) = send(at, "GET", "shop.test", "/account", &with_token, "").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "origin saw /account"),
+        "the solved challenge lets the viewer through"
+    );
+    let (status, _, _) = send(at, "GET", "shop.test", "/account", &[], "").await;
+    assert_eq!(
+        status, 202,
+        "a client that does not accept HTML gets the bare 202"
+    );
+}
+
+/// The value of `attribute="..."` in the tag holding `anchor`.
+fn attribute(html: &str, anchor: &str, attribute: &str) -> String {
+    let at = html
+        .find(anchor)
+        .unwrap_or_else(|| panic!("{anchor} in {html}"));
+    let tag = &html[html[..at].rfind('<').expect("tag start")..];
+    let start = tag.find(&format!("{attribute}=\"")).expect("attribute") + attribute.len() + 2;
+    let len = tag[start..].find('"').expect("closing quote");
+    tag[start..start + len].replace("&amp;", "&")
+}
+
+/// Form encoding, as a browser does it.
+fn form_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                char::from(b).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `[waf]`: the AWS WAF objects web ACLs reference (IP sets, regex pattern sets, rule groups,
-//! each in the JSON `aws wafv2 get-...` prints), the account id for label namespaces, and the
-//! WAF log. A distribution names its web ACL file in `web_acl`.
+//! each in the JSON `aws wafv2 get-...` prints), the account id for label namespaces, the WAF
+//! log, and the secret CAPTCHA and Challenge tokens are sealed with. A distribution names its
+//! web ACL file in `web_acl`.
 
 use std::path::PathBuf;
 
@@ -25,4 +26,10 @@ pub struct WafSettings {
     /// Where WAF logs go (AWS WAF's JSON log records, one per line): `stdout` or a file.
     #[serde(default)]
     pub log: Option<String>,
+    /// A file holding the secret that CAPTCHA and Challenge tokens (`aws-waf-token`) are
+    /// sealed with: at least 16 bytes, e.g. `head -c 32 /dev/urandom | base64`. Every POP
+    /// given the same secret accepts the same tokens. Without it, an edge generates one at
+    /// first start and keeps it in `<data_dir>/waf-token.key`.
+    #[serde(default)]
+    pub token_secret_file: Option<PathBuf>,
 }

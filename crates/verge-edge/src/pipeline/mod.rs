@@ -83,6 +83,10 @@ async fn proxy(
     if ctx.tier_hops > tiers.max_hops {
         return Err(ProxyError::Loop);
     }
+    // Solved WAF interstitials post under `/.verge/waf/`, whatever methods behaviors allow.
+    if let Some(distribution) = waf::verification_target(snapshot, parts) {
+        return waf::verification_filter(snapshot, ctx, distribution, parts, body).await;
+    }
     let (distribution, index) = route(&snapshot.routes, parts, ctx, state.https_port())?;
     ctx.behavior = Some(index);
     let behavior = &distribution.behaviors[index];

@@ -1,8 +1,10 @@
 //! `waf_filter`: the distribution's web ACL decides on the viewer's request right after
-//! routing, before edge functions and the cache. Allow and Count go on (with the headers the
-//! rules insert); Block answers with the rule's custom response or a 403; CAPTCHA and
-//! Challenge answer as AWS WAF answers clients that cannot run the interstitial (405 and 202
-//! with `x-amzn-waf-action`). Every decision is counted and, with `[waf] log`, logged.
+//! routing, before edge functions and the cache, knowing the viewer's `aws-waf-token`. Allow
+//! and Count go on (with the headers the rules insert); Block answers with the rule's custom
+//! response or a 403; CAPTCHA and Challenge answer 405 and 202 with `x-amzn-waf-action`, and
+//! the interstitial page for viewers that accept HTML. `verification_filter` takes the posts
+//! of solved interstitials before routing. Every decision is counted and, with `[waf] log`,
+//! logged.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -11,6 +13,7 @@ use http::header::{self, HeaderName, HeaderValue};
 use http::request::Parts;
 use http::{Response, StatusCode, Version};
 use verge_config::CompiledDistribution;
+use verge_waf::challenge::is_local_path;
 use verge_waf::{Action, Decision, Env};
 
 use super::{ProxyError, error_page};
@@ -18,7 +21,10 @@ use crate::body::{Body, empty, full};
 use crate::context::{RequestContext, ResultType};
 use crate::snapshot::Snapshot;
 use crate::state::EdgeState;
-use crate::waf::{GeoAdapter, WebAcl, inspect, log_record, waf_request};
+use crate::waf::{
+    GeoAdapter, HeldToken, Interstitial, PageRequest, WebAcl, accepts_html, inspect, interstitial,
+    is_verification_path, log_record, read_token, unix_now, verify_filter, waf_request,
+};
 
 /// What the web ACL decided.
 pub enum WafOutcome {
@@ -58,28 +64,50 @@ pub async fn waf_filter(
     };
     let request = waf_request(parts, ctx, &prefix, complete);
     let geo = GeoAdapter(&snapshot.geo);
+    let now = unix_now();
+    let host = super::viewer_host(parts);
+    let keys = snapshot.firewall.tokens.as_ref();
+    let held = keys.map_or(HeldToken::Absent, |keys| {
+        read_token(
+            &parts.headers,
+            &keys.ring,
+            now,
+            host,
+            acl.engine.token_domains(),
+        )
+    });
     let env = Env {
         geo: Some(&geo),
         now_ms: monotonic_millis(),
+        token: held.state(),
+        now_secs: now,
     };
     let decision = acl.engine.evaluate(&request, env);
     count(state, acl, &decision);
 
-    let response = match decision.action {
-        Action::Allow | Action::Count => None,
-        Action::Block => Some(blocked(&decision, ctx, &snapshot.config.node.pop)),
-        Action::Captcha => Some(interstitial(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "captcha",
-            ctx,
-            &snapshot.config.node.pop,
-        )),
-        Action::Challenge => Some(interstitial(
-            StatusCode::ACCEPTED,
-            "challenge",
-            ctx,
-            &snapshot.config.node.pop,
-        )),
+    let stopped = match decision.action {
+        Action::Captcha => Some(Interstitial::Captcha),
+        Action::Challenge => Some(Interstitial::Challenge),
+        _ => None,
+    };
+    let response = match (decision.action, stopped) {
+        (Action::Block, _) => Some(blocked(&decision, ctx, &snapshot.config.node.pop)),
+        (_, Some(kind)) => {
+            let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+            let page = keys
+                .filter(|_| accepts_html(&parts.headers))
+                .map(|keys| PageRequest {
+                    keys: &keys.ring,
+                    host,
+                    return_path: if is_local_path(target) { target } else { "/" },
+                    notice: None,
+                });
+            if let Some(failure) = decision.token_failure {
+                tracing::debug!(request_id = %ctx.request_id, distribution = %distribution.id, reason = failure.as_aws_str(), "WAF token not accepted");
+            }
+            Some(interstitial(kind, page, now))
+        }
+        _ => None,
     };
     if let Some(log) = &snapshot.firewall.log {
         let status = response.as_ref().map(|r| r.status().as_u16());
@@ -159,29 +187,45 @@ fn blocked(decision: &Decision, ctx: &RequestContext, pop: &str) -> Response<Bod
     response
 }
 
-/// What AWS WAF answers a client that cannot run the CAPTCHA or challenge interstitial.
-// Limitation: the interstitial pages and their tokens are not served yet; every request a
-// CAPTCHA or Challenge rule matches gets this answer.
-fn interstitial(
-    status: StatusCode,
-    action: &'static str,
-    ctx: &RequestContext,
-    pop: &str,
-) -> Response<Body> {
-    let message = format!("This request needs a solved {action}.");
-    let mut response = Response::new(full(error_page(status, &message, &ctx.request_id, pop)));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(
-        HeaderName::from_static("x-amzn-waf-action"),
-        HeaderValue::from_static(action),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    response
+/// The distribution whose web ACL owns this request's path under `/.verge/waf/`, if any.
+pub fn verification_target(
+    snapshot: &Snapshot,
+    parts: &Parts,
+) -> Option<std::sync::Arc<CompiledDistribution>> {
+    if !is_verification_path(parts.uri.path()) {
+        return None;
+    }
+    let distribution = snapshot
+        .routes
+        .distribution_for(super::viewer_host(parts))?;
+    snapshot
+        .firewall
+        .acls
+        .contains_key(&distribution.id)
+        .then(|| distribution.clone())
+}
+
+/// Answers a post of a solved interstitial (or anything else under `/.verge/waf/`) for a
+/// distribution with a web ACL: before routing, so behaviors' allowed methods do not apply,
+/// and before the web ACL, which would otherwise stop the post itself.
+// Limitation: a request stopped by an interstitial is not replayed once the viewer solves
+// it: the viewer is sent back to its URL with GET, so a stopped POST's body is lost.
+pub async fn verification_filter(
+    snapshot: &Snapshot,
+    ctx: &mut RequestContext,
+    distribution: std::sync::Arc<CompiledDistribution>,
+    parts: &Parts,
+    body: Body,
+) -> Result<Response<Body>, ProxyError> {
+    let pop = &snapshot.config.node.pop;
+    let (Some(acl), Some(keys)) = (
+        snapshot.firewall.acls.get(&distribution.id),
+        snapshot.firewall.tokens.as_ref(),
+    ) else {
+        return Err(ProxyError::BadRequest("no web ACL serves this host"));
+    };
+    ctx.distribution = Some(distribution);
+    verify_filter(keys, &acl.engine, ctx, parts, body, pop).await
 }
 
 fn http_version(version: Version) -> &'static str {

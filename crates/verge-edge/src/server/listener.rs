@@ -1,5 +1,6 @@
 //! Viewer listeners: binding (SO_REUSEADDR, a deep backlog), the accept loop, the TLS
-//! handshake under the header-read timeout, and handing each connection to `conn::serve`.
+//! handshake under the header-read timeout (keeping the ClientHello for JA3/JA4), and handing
+//! each connection to `conn::serve`.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Once};
@@ -13,10 +14,12 @@ use verge_config::model::TlsVersion;
 
 use super::conn;
 use super::drain::Drain;
+use super::hello_capture::HelloCapture;
 use crate::context::{ConnInfo, TlsInfo};
 use crate::error::EdgeError;
 use crate::state::EdgeState;
 use crate::tls;
+use crate::tls::fingerprint::ViewerHello;
 
 /// A bound viewer listener.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,8 +168,8 @@ impl Connection {
         };
 
         let config = self.state.snapshot.load().tls_config(min_version);
-        let handshake = TlsAcceptor::from(config).accept(stream);
-        let stream = match tokio::time::timeout(self.limits.header_timeout, handshake).await {
+        let handshake = TlsAcceptor::from(config).accept(HelloCapture::new(stream));
+        let mut stream = match tokio::time::timeout(self.limits.header_timeout, handshake).await {
             Ok(Ok(stream)) => stream,
             Ok(Err(error)) => {
                 tracing::debug!(%peer, %error, "TLS handshake failed");
@@ -179,6 +182,7 @@ impl Connection {
                 return;
             }
         };
+        let client_hello = stream.get_mut().0.take_hello().map(ViewerHello::new);
         let session = stream.get_ref().1;
         let tls = TlsInfo {
             version: session
@@ -194,6 +198,7 @@ impl Connection {
                 Some(b"http/1.1") => Some("http/1.1"),
                 _ => None,
             },
+            client_hello,
         };
         let info = Arc::new(ConnInfo::new(peer, local, listener, Some(tls)));
         conn::serve(

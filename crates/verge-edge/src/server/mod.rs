@@ -7,6 +7,7 @@ mod admin_kvs;
 mod conn;
 mod drain;
 pub mod framing;
+mod hello_capture;
 mod listener;
 
 use std::net::SocketAddr;

@@ -3,6 +3,7 @@
 //! X25519MLKEM768 preferred, then X25519).
 
 mod client;
+pub mod fingerprint;
 mod names;
 mod pem;
 mod resolver;

@@ -85,6 +85,15 @@ pub fn record(
             fields.insert("ja4Fingerprint".to_owned(), json!(ja4));
         }
     }
+    // Why a CAPTCHA or Challenge stopped the request, as AWS WAF reports it.
+    if let (Some(failure), Some(fields)) = (decision.token_failure, record.as_object_mut()) {
+        let key = match decision.action {
+            verge_waf::Action::Captcha => "captchaResponse",
+            _ => "challengeResponse",
+        };
+        let response = json!({"responseCode": status, "failureReason": failure.as_aws_str()});
+        fields.insert(key.to_owned(), response);
+    }
     record
 }
 
@@ -99,6 +108,8 @@ pub struct Logged {
     pub terminating_rule: String,
     /// When, in milliseconds since the Unix epoch (0 when the record has no timestamp).
     pub timestamp_ms: u64,
+    /// The labels the request had when evaluation ended.
+    pub labels: Vec<String>,
 }
 
 /// Reads one log record (Verge's or AWS WAF's own) back.
@@ -137,6 +148,12 @@ pub fn parse(line: &str) -> Result<Logged, String> {
             .unwrap_or("Default_Action")
             .to_owned(),
         timestamp_ms: record["timestamp"].as_u64().unwrap_or(0),
+        labels: record["labels"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|label| label["name"].as_str().map(str::to_owned))
+            .collect(),
     })
 }
 
@@ -161,6 +178,7 @@ mod tests {
             insert_headers: Vec::new(),
             block_response: None,
             immunity_seconds: None,
+            token_failure: None,
         };
         let line = record(
             "site",
@@ -180,11 +198,15 @@ mod tests {
             "awswaf:111122223333:webacl:site:bot"
         );
         assert_eq!(logged["httpRequest"]["args"], "next=%2F");
-        assert_eq!(logged["ja4Fingerprint"], "t13d1516h2_8daaf6152771_e5627efa2ab1");
+        assert_eq!(
+            logged["ja4Fingerprint"],
+            "t13d1516h2_8daaf6152771_e5627efa2ab1"
+        );
 
         let logged = parse(&line).expect("parses");
         assert_eq!(logged.action, "BLOCK");
         assert_eq!(logged.terminating_rule, "block-curl");
+        assert_eq!(logged.labels, ["awswaf:111122223333:webacl:site:bot"]);
         let back = logged.request;
         assert_eq!(back.method, "POST");
         assert_eq!(back.uri_path, "/login");

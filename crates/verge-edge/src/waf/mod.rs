@@ -5,8 +5,11 @@
 //! rules keep counting.
 
 mod body;
+mod interstitial;
 mod log;
 mod request;
+mod tokens;
+mod verify;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -18,8 +21,11 @@ use verge_telemetry::{AccessLog, LogDestination, LogFormat};
 use verge_waf::{Resources, WebAclEngine};
 
 pub use body::{Inspected, inspect};
+pub use interstitial::{Interstitial, PageRequest, accepts_html, interstitial};
 pub use log::{Logged, parse as parse_log_record, record as log_record};
 pub use request::{GeoAdapter, waf_request};
+pub use tokens::{HeldToken, TokenKeys, read_token, unix_now};
+pub use verify::{is_verification_path, verify_filter};
 
 use crate::error::EdgeError;
 
@@ -41,6 +47,9 @@ pub struct Firewall {
     /// Where WAF log records go, when `[waf] log` is set.
     pub log: Option<AccessLog>,
     log_destination: Option<String>,
+    /// The keys CAPTCHA and Challenge tokens are sealed with, when any distribution has a web
+    /// ACL (set by [`TokenKeys::load`]).
+    pub tokens: Option<TokenKeys>,
 }
 
 impl Firewall {

@@ -1,5 +1,5 @@
 //! The request view the WAF evaluates, from the viewer's request head, the start of its body
-//! and what the edge knows of the connection (address, country, ASN).
+//! and what the edge knows of the connection (address, country, ASN, JA3 and JA4).
 
 use std::net::IpAddr;
 
@@ -33,6 +33,8 @@ pub fn waf_request(parts: &Parts, ctx: &RequestContext, body: &[u8], complete: b
     for (name, value) in &parts.headers {
         headers.push((name.as_str().to_owned(), value.as_bytes().to_vec()));
     }
+    // Computed once per connection, by the first request that gets here.
+    let fingerprints = ctx.conn.fingerprints();
     Request {
         method: parts.method.as_str().to_owned(),
         uri_path: parts.uri.path().to_owned(),
@@ -44,10 +46,8 @@ pub fn waf_request(parts: &Parts, ctx: &RequestContext, body: &[u8], complete: b
         country: ctx.geo.country.map(|c| c.as_str().to_owned()),
         region: None,
         asn: ctx.geo.asn,
-        // Limitation: JA3 and JA4 fingerprints are not computed yet; statements on them take
-        // their fallback behavior.
-        ja3: None,
-        ja4: None,
+        ja3: fingerprints.map(|f| f.ja3.clone()),
+        ja4: fingerprints.map(|f| f.ja4.clone()),
     }
 }
 

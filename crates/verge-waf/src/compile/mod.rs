@@ -106,6 +106,26 @@ pub(crate) struct Compiler<'a> {
     pub in_group: bool,
 }
 
+/// Why a managed rule group cannot be used, with the groups that can.
+fn unavailable(res: &Resources, vendor: &str, name: &str) -> String {
+    let available: Vec<String> = res
+        .managed_rule_groups()
+        .into_iter()
+        .map(|(v, n)| format!("{v}/{n}"))
+        .collect();
+    if available.is_empty() {
+        format!(
+            "managed rule group {vendor}/{name} is not available in Verge; no managed rule \
+             groups are installed"
+        )
+    } else {
+        format!(
+            "managed rule group {vendor}/{name} is not available in Verge; available: {}",
+            available.join(", ")
+        )
+    }
+}
+
 fn insert_headers(handling: Option<&CustomRequestHandling>) -> Vec<(String, String)> {
     handling
         .map(|h| {
@@ -238,14 +258,10 @@ impl Compiler<'_> {
             }
             Statement::ManagedRuleGroupStatement(m) => {
                 let p = format!("{spath}.ManagedRuleGroupStatement");
+                // Verge has one version of each group: a pinned `Version` compiles against it.
                 let Some(group) = self.res.managed_group(&m.vendor_name, &m.name) else {
-                    self.issue(
-                        &p,
-                        format!(
-                            "managed rule group {}/{} is not available in Verge",
-                            m.vendor_name, m.name
-                        ),
-                    );
+                    let message = unavailable(self.res, &m.vendor_name, &m.name);
+                    self.issue(&p, message);
                     return None;
                 };
                 let id = format!("{}#{}", m.vendor_name, m.name);

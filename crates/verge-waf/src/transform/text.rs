@@ -157,7 +157,7 @@ pub(super) fn md5(input: &[u8]) -> Vec<u8> {
 /// `REPLACE_COMMENTS`: each C-style `/* ... */` comment becomes one space; an unterminated
 /// comment runs to the end and also becomes one space. A lone `*/` is left alone.
 pub(super) fn replace_comments(input: &[u8]) -> Option<Vec<u8>> {
-    if !input.windows(2).any(|w| w == b"/*") {
+    if memchr::memmem::find(input, b"/*").is_none() {
         return None;
     }
     let mut out = Vec::with_capacity(input.len());

@@ -9,3 +9,4 @@
 mod rate;
 mod realistic;
 mod semantics;
+mod tokens;

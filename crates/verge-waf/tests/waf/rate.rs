@@ -23,6 +23,7 @@ fn at(secs: f64) -> Env<'static> {
     Env {
         geo: None,
         now_ms: (secs * 1000.0) as u64,
+        ..Env::default()
     }
 }
 

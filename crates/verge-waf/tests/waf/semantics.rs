@@ -298,6 +298,7 @@ fn forwarded_geo_and_asn_use_the_lookup_and_add_forwarded_labels() {
         Env {
             geo: Some(&FakeGeo),
             now_ms: 0,
+            ..Env::default()
         },
     );
     let counted: Vec<&str> = d.non_terminating.iter().map(|m| m.rule.as_str()).collect();

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::io::BufRead as _;
 
+use verge_edge::waf::Logged;
 use verge_waf::Env;
+use verge_waf::token::{Token, TokenState};
 
 use super::load;
 use crate::cli::WafAclArgs;
@@ -45,8 +47,15 @@ pub fn replay(acl: &WafAclArgs, log: &std::path::Path, limit: usize) -> Result<(
             }
         };
         read += 1;
+        let token = logged_token(&logged);
         let env = Env {
             now_ms: logged.timestamp_ms,
+            now_secs: logged.timestamp_ms / 1000,
+            token: match &token {
+                LoggedToken::Absent => TokenState::Absent,
+                LoggedToken::Rejected => TokenState::Invalid,
+                LoggedToken::Accepted(token) => TokenState::Present(token),
+            },
             ..Env::default()
         };
         let decision = engine.evaluate(&logged.request, env);
@@ -100,6 +109,47 @@ pub fn replay(acl: &WafAclArgs, log: &std::path::Path, limit: usize) -> Result<(
         );
     }
     Ok(())
+}
+
+/// A viewer's challenge token as its log record shows it.
+enum LoggedToken {
+    Absent,
+    Rejected,
+    Accepted(Token),
+}
+
+/// The token a logged request carried, rebuilt from its token labels: logs hold no cookie
+/// Verge can open, so an accepted token is taken as solved at the time of the request.
+// Limitation: a token accepted when logged is replayed as freshly solved, so a new ACL's
+// shorter immunity time is not tested against the real solve time.
+fn logged_token(logged: &Logged) -> LoggedToken {
+    let has = |label: &str| logged.labels.iter().any(|l| l == label);
+    let secs = logged.timestamp_ms / 1000;
+    let token_accepted = has("awswaf:managed:token:accepted");
+    let captcha_accepted = has("awswaf:managed:captcha:accepted");
+    if token_accepted || captcha_accepted {
+        let host = logged
+            .request
+            .header_values("host")
+            .next()
+            .map(|h| String::from_utf8_lossy(h).to_ascii_lowercase())
+            .unwrap_or_default();
+        let domain = host.split(':').next().unwrap_or_default().to_owned();
+        return LoggedToken::Accepted(Token {
+            domain,
+            issued_at: secs,
+            challenge_at: Some(secs),
+            captcha_at: captcha_accepted.then_some(secs),
+        });
+    }
+    if logged
+        .labels
+        .iter()
+        .any(|l| l.starts_with("awswaf:managed:token:rejected"))
+    {
+        return LoggedToken::Rejected;
+    }
+    LoggedToken::Absent
 }
 
 fn print(acl: &str, changes: &[Change], limit: usize) {
