@@ -36,8 +36,8 @@ import time
 # wrk prints durations with these units (see its format_time).
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
 
-TARGET_NAMES = {"verge": "Verge", "verge-fn": "Verge + function", "nginx": "nginx",
-                "bare": "bare hyper"}
+TARGET_NAMES = {"verge": "Verge", "verge-fn": "Verge + function", "verge-waf": "Verge + web ACL",
+                "nginx": "nginx", "nginx-modsec": "nginx + ModSecurity", "bare": "bare hyper"}
 
 # bench/cache.sh's nginx is a caching proxy, and it adds Varnish.
 CACHE_NAMES = {"verge": "Verge", "varnish": "Varnish", "nginx": "nginx proxy_cache",
@@ -349,6 +349,17 @@ def table(path):
         with_function = rps_of("verge-fn", protocol, body)
         if verge and with_function:
             parts.append(f"Verge with function / without = {with_function / verge:.2f}")
+        with_acl = rps_of("verge-waf", protocol, body)
+        if verge and with_acl:
+            parts.append(f"Verge with web ACL / without = {with_acl / verge:.2f}")
+        modsec = rps_of("nginx-modsec", protocol, body)
+        if with_acl and modsec:
+            parts.append(f"Verge + web ACL / nginx + ModSecurity = {with_acl / modsec:.2f}")
+        cost_acl, cost_modsec = (cost_of("verge-waf", protocol, body),
+                                 cost_of("nginx-modsec", protocol, body))
+        if cost_acl and cost_modsec:
+            parts.append(f"CPU per request Verge + web ACL / nginx + ModSecurity = "
+                         f"{cost_acl / cost_modsec:.2f}")
         verge_cost, nginx_cost = cost_of("verge", protocol, body), cost_of("nginx", protocol, body)
         if verge_cost and nginx_cost:
             parts.append(f"CPU per request Verge / nginx = {verge_cost / nginx_cost:.2f}")

@@ -13,8 +13,11 @@
 #   CONNECTIONS  connections of wrk and h2load [32]
 #   STREAMS      concurrent streams per HTTP/2 connection (h2load -m) [10]
 #   THREADS      load generator threads (wrk -t, h2load -t) [1]
-#   TARGETS      which servers to load, from "verge verge-fn nginx bare" [verge nginx bare];
-#                verge-fn is Verge with bench/functions/viewer-request.js on every request
+#   TARGETS      which servers to load, from "verge verge-fn verge-waf nginx nginx-modsec
+#                bare" [verge nginx bare]; verge-fn is Verge with
+#                bench/functions/viewer-request.js on every request, verge-waf Verge with the
+#                web ACL bench/waf/acl.json, nginx-modsec nginx with ModSecurity and the OWASP
+#                CRS (libnginx-mod-http-modsecurity, modsecurity-crs)
 #   SKIP_VERGE   1: neither build nor load Verge [0]
 #   VERGE_ARGS   extra arguments appended to `verge serve` []
 #   VERGE_LOG    Verge's log filter during the runs [warn]
@@ -66,11 +69,11 @@ for body in $BODY; do
     [[ $body == 1k || $body == 100k ]] || die "BODY takes 1k and/or 100k, not '$body'"
 done
 for target in $TARGETS; do
-    [[ $target =~ ^(verge|verge-fn|nginx|bare)$ ]] ||
-        die "TARGETS takes verge, verge-fn, nginx, bare: '$target'"
+    [[ $target =~ ^(verge|verge-fn|verge-waf|nginx|nginx-modsec|bare)$ ]] ||
+        die "TARGETS takes verge, verge-fn, verge-waf, nginx, nginx-modsec, bare: '$target'"
 done
 if [[ $SKIP_VERGE == 1 ]]; then
-    TARGETS=$(tr ' ' '\n' <<<"$TARGETS" | grep -vxE 'verge|verge-fn' | tr '\n' ' ' || true)
+    TARGETS=$(tr ' ' '\n' <<<"$TARGETS" | grep -vxE 'verge|verge-fn|verge-waf' | tr '\n' ' ' || true)
 fi
 
 body_bytes() { case $1 in 1k) echo 1024 ;; 100k) echo 102400 ;; esac; }
@@ -83,6 +86,11 @@ command -v wrk >/dev/null || missing+=(wrk)
 command -v h2load >/dev/null || missing+=(nghttp2-client)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl)
+if [[ " $TARGETS " == *" nginx-modsec "* ]]; then
+    [[ -f /usr/lib/nginx/modules/ngx_http_modsecurity_module.so ]] ||
+        missing+=(libnginx-mod-http-modsecurity)
+    [[ -f /usr/share/modsecurity-crs/owasp-crs.load ]] || missing+=(modsecurity-crs)
+fi
 if ((${#missing[@]})); then
     [[ $(id -u) == 0 ]] || die "missing ${missing[*]}: run as root or apt-get install them"
     log "installing ${missing[*]}"
@@ -116,7 +124,7 @@ TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
 VERGE_BIN=$TARGET_DIR/release/verge
 BARE_BIN=$TARGET_DIR/release/examples/bare_hyper
 VERGE_PROBLEM=
-if [[ " $TARGETS " == *" verge "* || " $TARGETS " == *" verge-fn "* ]]; then
+if [[ " $TARGETS " == *" verge"* ]]; then
     log "building verge and bare_hyper (release)"
     if ! cargo build --release -p verge --bin verge --example bare_hyper; then
         VERGE_PROBLEM="build failed"
@@ -378,6 +386,33 @@ skip_all() { # target note
     done
 }
 
+# Verge with the benchmark web ACL (bench/waf/acl.json: AWS's Common, Known-bad-inputs and
+# SQL database managed groups and a rate-based rule) evaluating every request.
+bench_verge-waf() {
+    VERGE_ARGS="$VERGE_ARGS --web-acl $ROOT/bench/waf/acl.json" \
+        VERGE_TARGET=verge-waf bench_verge
+}
+
+# nginx's proxy with ModSecurity 3 and the OWASP Core Rule Set from Debian, blocking.
+bench_nginx-modsec() {
+    local module=/usr/lib/nginx/modules/ngx_http_modsecurity_module.so
+    if [[ ! -f $module || ! -f /usr/share/modsecurity-crs/owasp-crs.load ]]; then
+        skip_all nginx-modsec "libnginx-mod-http-modsecurity or modsecurity-crs missing"
+        return
+    fi
+    local rules=$WORK/modsec/rules.conf
+    mkdir -p "$WORK/modsec"
+    # Debian's recommended settings, then blocking mode without the audit log, then the CRS.
+    cat >"$rules" <<EOF
+Include /etc/nginx/modsecurity.conf
+SecRuleEngine On
+SecAuditEngine Off
+Include /usr/share/modsecurity-crs/owasp-crs.load
+EOF
+    NGINX_TARGET=nginx-modsec NGINX_MAIN="load_module $module;" \
+        NGINX_SERVER="modsecurity on; modsecurity_rules_file $rules;" bench_nginx
+}
+
 # Verge with a viewer-request function on every request.
 bench_verge-fn() {
     VERGE_ARGS="$VERGE_ARGS --viewer-request $ROOT/bench/functions/viewer-request.js" \
@@ -413,7 +448,8 @@ bench_verge() {
 }
 
 bench_nginx() {
-    local http_port tls_port dir=$WORK/proxy listen_tls=
+    local target=${NGINX_TARGET:-nginx}
+    local http_port tls_port dir=$WORK/$target-proxy listen_tls=
     read -r http_port tls_port <<<"$(free_ports 2)"
     mkdir -p "$dir"
     if ((NGINX_H2)); then
@@ -422,6 +458,7 @@ bench_nginx() {
         tls_port=
     fi
     {
+        echo "${NGINX_MAIN:-}"
         echo "worker_processes $SERVER_WORKERS;"
         nginx_common "$dir"
         echo "http {"
@@ -438,6 +475,7 @@ bench_nginx() {
         ssl_certificate $WORK/tls/cert.pem;
         ssl_certificate_key $WORK/tls/key.pem;
         ssl_protocols TLSv1.2 TLSv1.3;
+        ${NGINX_SERVER:-}
         location / {
             proxy_pass http://origin;
             proxy_http_version 1.1;
@@ -451,10 +489,10 @@ EOF
     local pid=$STARTED
     wait_ready "http://127.0.0.1:$http_port/1k.txt" "$pid" ||
         die "the proxy nginx did not start: $(tail -5 "$dir/error.log" 2>/dev/null)"
-    log "nginx proxy on 127.0.0.1:$http_port (TLS ${tls_port:-none}), $SERVER_WORKERS worker(s)"
-    measure_all nginx "$http_port" "$tls_port" "$pid"
+    log "$target proxy on 127.0.0.1:$http_port (TLS ${tls_port:-none}), $SERVER_WORKERS worker(s)"
+    measure_all "$target" "$http_port" "$tls_port" "$pid"
     stop "$pid"
-    cp "$dir/nginx.conf" "$RAW/nginx-proxy.conf"
+    cp "$dir/nginx.conf" "$RAW/$target-proxy.conf"
 }
 
 # The bare server answers every path with one body, so it is started once per body size.
