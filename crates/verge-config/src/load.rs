@@ -168,6 +168,9 @@ fn resolve_paths(config: &mut Config, base: &Path) {
     if let Some(secret) = waf.token_secret_file.as_mut() {
         join(secret);
     }
+    for feed in waf.ip_feeds.paths_mut() {
+        join(feed);
+    }
     if let Some(log) = waf.log.as_mut()
         && log != "stdout"
         && Path::new(log.as_str()).is_relative()

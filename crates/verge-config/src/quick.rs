@@ -61,7 +61,10 @@ pub fn add_web_acl(config: &mut Config, options: &WafOptions) -> Result<(), Stri
         || options.log.is_some();
     let Some(web_acl) = &options.web_acl else {
         return if uses_objects {
-            Err("--ip-set, --regex-pattern-set, --rule-group and --waf-log need --web-acl".to_owned())
+            Err(
+                "--ip-set, --regex-pattern-set, --rule-group and --waf-log need --web-acl"
+                    .to_owned(),
+            )
         } else {
             Ok(())
         };

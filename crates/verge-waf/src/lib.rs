@@ -2,8 +2,9 @@
 //! and regex pattern sets in AWS's own JSON, compiles them, and evaluates a plain request view
 //! into a decision. It knows nothing of sockets: the edge's `waf_filter` phase calls it.
 //!
-//! The edge loads the referenced objects into [`Resources`], compiles the web ACL once per
-//! configuration snapshot, and evaluates each viewer request. The body handed over is cut to
+//! The edge loads the referenced objects into [`Resources`] (AWS's managed rule groups come
+//! from [`managed::install`]), compiles the web ACL once per configuration snapshot, and
+//! evaluates each viewer request. The body handed over is cut to
 //! [`WebAclEngine::body_inspection_limit`]; [`Env`] carries the clock for rate-based rules and
 //! a geo lookup for forwarded addresses.
 //!
@@ -40,6 +41,7 @@ pub mod decision;
 mod engine;
 mod error;
 pub mod field;
+pub mod managed;
 pub mod model;
 pub mod pattern;
 pub mod rate;

@@ -263,6 +263,25 @@ impl Field {
     }
 }
 
+impl Field {
+    /// The one value of a field that always has exactly one (path, query string, method, a
+    /// body within the limit or continuing past it), without the allocation of
+    /// [`Field::extract`]; `None` for every other field or case.
+    pub(crate) fn single<'r>(&self, req: &'r Request, body_limit: usize) -> Option<&'r [u8]> {
+        match self {
+            Self::UriPath => Some(req.uri_path.as_bytes()),
+            Self::QueryString => Some(req.query_string.as_bytes()),
+            Self::Method => Some(req.method.as_bytes()),
+            Self::Body(oversize) => {
+                let over = req.body_len > body_limit as u64;
+                (!over || *oversize == OversizeHandling::Continue)
+                    .then(|| &req.body[..req.body.len().min(body_limit)])
+            }
+            _ => None,
+        }
+    }
+}
+
 fn fingerprint(value: Option<&str>, fallback: FallbackBehavior) -> Extracted<'_> {
     match value {
         Some(v) if !v.is_empty() => Extracted::Values(vec![Cow::Borrowed(v.as_bytes())]),

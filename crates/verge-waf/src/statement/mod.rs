@@ -37,6 +37,9 @@ pub(crate) struct Inspect {
 impl Inspect {
     /// Whether any transformed value satisfies `test` (or the field forces a result).
     fn any(&self, ctx: &Ctx<'_>, test: impl Fn(&[u8]) -> bool) -> bool {
+        if let Some(value) = self.field.single(ctx.req, ctx.body_limit) {
+            return test(&self.chain.apply(value));
+        }
         match self.field.extract(ctx.req, ctx.body_limit) {
             Extracted::Match => true,
             Extracted::NoMatch => false,

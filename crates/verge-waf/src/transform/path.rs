@@ -16,6 +16,10 @@ pub(super) fn normalize(input: &[u8], windows: bool) -> Option<Vec<u8>> {
     if path.is_empty() {
         return None;
     }
+    // A converted path differs from the input even when it is already normal.
+    if path.as_ptr() == input.as_ptr() && is_normal(path) {
+        return None;
+    }
 
     let absolute = path.first() == Some(&b'/');
     let mut segments: Vec<&[u8]> = Vec::new();
@@ -51,6 +55,15 @@ pub(super) fn normalize(input: &[u8], windows: bool) -> Option<Vec<u8>> {
     (out != input).then_some(out)
 }
 
+/// Whether normalising changes nothing, checked without allocating: no `//` and no `.` or
+/// `..` segment (a leading and a trailing `/` are kept as they are).
+fn is_normal(path: &[u8]) -> bool {
+    memchr::memmem::find(path, b"//").is_none()
+        && !path
+            .split(|&b| b == b'/')
+            .any(|segment| segment == b"." || segment == b"..")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +85,26 @@ mod tests {
         assert_eq!(n("//"), "/");
         assert_eq!(n("/.."), "/");
         assert_eq!(normalize(b"/already/clean", false), None);
+    }
+
+    #[test]
+    fn clean_paths_are_left_alone() {
+        for clean in [
+            "/a/b",
+            "/a/b/",
+            "a/b",
+            "/",
+            "a",
+            "/a.b/..c/...",
+            "/.well-known/x",
+        ] {
+            assert_eq!(normalize(clean.as_bytes(), false), None, "{clean}");
+            assert_eq!(normalize(clean.as_bytes(), true), None, "{clean}");
+        }
+        for dirty in ["/a//b", "/a/./b", "./a", "a/..", ".", "..", "/a/."] {
+            assert!(normalize(dirty.as_bytes(), false).is_some(), "{dirty}");
+        }
+        assert!(normalize(br"\a\b", true).is_some());
     }
 
     #[test]

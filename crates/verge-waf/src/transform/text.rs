@@ -44,6 +44,9 @@ pub(super) fn compress_white_space(input: &[u8]) -> Option<Vec<u8>> {
 /// `CMD_LINE`: deletes `\ " ' ^`, turns `, ;` and whitespace runs into one space, deletes a
 /// space before `/` or `(`, and lowercases.
 pub(super) fn cmd_line(input: &[u8]) -> Option<Vec<u8>> {
+    if cmd_line_keeps(input) {
+        return None;
+    }
     let mut out = Vec::with_capacity(input.len());
     let mut in_space = false;
     for &b in input {
@@ -69,6 +72,24 @@ pub(super) fn cmd_line(input: &[u8]) -> Option<Vec<u8>> {
         }
     }
     (out != input).then_some(out)
+}
+
+/// Whether `CMD_LINE` would leave the input as it is, checked without allocating: nothing to
+/// delete, replace or lowercase, no double space and no space before `/` or `(`.
+fn cmd_line_keeps(input: &[u8]) -> bool {
+    let mut after_space = false;
+    for &b in input {
+        let changes = match b {
+            b'\\' | b'"' | b'\'' | b'^' | b',' | b';' | b'\t' | b'\r' | b'\n' => true,
+            b' ' | b'/' | b'(' => after_space,
+            _ => b.is_ascii_uppercase(),
+        };
+        if changes {
+            return false;
+        }
+        after_space = b == b' ';
+    }
+    true
 }
 
 /// `UPPERCASE`: ASCII a–z to A–Z.
@@ -157,9 +178,7 @@ pub(super) fn md5(input: &[u8]) -> Vec<u8> {
 /// `REPLACE_COMMENTS`: each C-style `/* ... */` comment becomes one space; an unterminated
 /// comment runs to the end and also becomes one space. A lone `*/` is left alone.
 pub(super) fn replace_comments(input: &[u8]) -> Option<Vec<u8>> {
-    if memchr::memmem::find(input, b"/*").is_none() {
-        return None;
-    }
+    memchr::memmem::find(input, b"/*")?;
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
     while i < input.len() {
@@ -205,6 +224,60 @@ mod tests {
         );
         assert_eq!(cmd_line(b"ls ,; -la  (x)").unwrap(), b"ls -la(x)");
         assert_eq!(cmd_line(b"echo hi"), None);
+    }
+
+    /// The allocation-free check agrees with running the transformation.
+    #[test]
+    fn cmd_line_keeps_exactly_what_it_would_not_change() {
+        for input in [
+            "ls -la",
+            "ls  -la",
+            "ls /tmp",
+            "a (b)",
+            "x,y",
+            "CAT",
+            "plain",
+            "",
+            " ",
+            "a b c",
+            "tab\there",
+            "q'uote",
+            "/abs",
+            " /",
+            "a  ",
+            "end ",
+        ] {
+            let bytes = input.as_bytes();
+            let changed = {
+                let mut out = Vec::new();
+                let mut in_space = false;
+                for &b in bytes {
+                    match b {
+                        b'\\' | b'"' | b'\'' | b'^' => {}
+                        b' ' | b',' | b';' | b'\t' | b'\r' | b'\n' => {
+                            if !in_space {
+                                out.push(b' ');
+                                in_space = true;
+                            }
+                        }
+                        b'/' | b'(' => {
+                            if in_space && out.last() == Some(&b' ') {
+                                out.pop();
+                            }
+                            out.push(b);
+                            in_space = false;
+                        }
+                        _ => {
+                            out.push(b.to_ascii_lowercase());
+                            in_space = false;
+                        }
+                    }
+                }
+                out != bytes
+            };
+            assert_eq!(cmd_line_keeps(bytes), !changed, "{input:?}");
+            assert_eq!(cmd_line(bytes).is_some(), changed, "{input:?}");
+        }
     }
 
     #[test]

@@ -5,9 +5,8 @@ use super::{hex_digit, hex_pair};
 
 /// `URL_DECODE`: `%XX` becomes the byte, `+` a space; an invalid `%` is kept as is.
 pub(super) fn url_decode(input: &[u8]) -> Option<Vec<u8>> {
-    if memchr::memchr2(b'%', b'+', input).is_none() {
-        return None;
-    }
+    // Nothing to decode without a `%` or a `+`.
+    memchr::memchr2(b'%', b'+', input)?;
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
     while i < input.len() {
@@ -45,9 +44,8 @@ fn percent_byte(input: &[u8], i: usize) -> Option<u8> {
 /// becomes its ASCII twin; any other code point keeps only its lower byte. An invalid `%u`
 /// is kept as is.
 pub(super) fn url_decode_uni(input: &[u8]) -> Option<Vec<u8>> {
-    if memchr::memchr2(b'%', b'+', input).is_none() {
-        return None;
-    }
+    // Nothing to decode without a `%` or a `+`.
+    memchr::memchr2(b'%', b'+', input)?;
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
     while i < input.len() {
