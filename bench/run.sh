@@ -402,13 +402,20 @@ bench_nginx-modsec() {
     fi
     local rules=$WORK/modsec/rules.conf
     mkdir -p "$WORK/modsec"
-    # Debian's recommended settings, then blocking mode without the audit log, then the CRS.
-    cat >"$rules" <<EOF
-Include /etc/nginx/modsecurity.conf
-SecRuleEngine On
-SecAuditEngine Off
-Include /usr/share/modsecurity-crs/owasp-crs.load
-EOF
+    # Debian's recommended settings, then blocking mode without the audit log, then the CRS as
+    # Debian's owasp-crs.load lists it (libmodsecurity 3 has no IncludeOptional).
+    {
+        echo "Include /etc/nginx/modsecurity.conf"
+        echo "SecRuleEngine On"
+        echo "SecAuditEngine Off"
+        echo "Include /etc/modsecurity/crs/crs-setup.conf"
+        local optional
+        for optional in /etc/modsecurity/crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf \
+            /usr/share/modsecurity-crs/rules/*.conf \
+            /etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf; do
+            [[ -f $optional ]] && echo "Include $optional"
+        done
+    } >"$rules"
     NGINX_TARGET=nginx-modsec NGINX_MAIN="load_module $module;" \
         NGINX_SERVER="modsecurity on; modsecurity_rules_file $rules;" bench_nginx
 }
