@@ -271,6 +271,9 @@ mkdir -p "$ORIGIN"
     server {
         listen 127.0.0.1:$ORIGIN_PORT;
         root $WORK/www;
+        # Pass-through is measured: no proxy may store these (a file seconds old would
+        # otherwise be heuristically fresh for a fraction of a second in Verge's cache).
+        add_header Cache-Control "no-store";
     }
 }
 EOF
