@@ -344,9 +344,11 @@ measure_wrk() {
         return
     fi
     timeout $((WARMUP + 10)) "${PIN_LOAD[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" \
-        -d"${WARMUP}s" "$url" >/dev/null || true
+        -d"${WARMUP}s" -H "User-Agent: verge-bench/1 (wrk)" "$url" >/dev/null || true
+    # A User-Agent as every browser sends (wrk sends none, which AWS's Common rule set blocks).
     load "$out" "$target" http/1.1 "$body" "$pid" wrk "$out" -- \
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url"
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency \
+        -H "User-Agent: verge-bench/1 (wrk)" "$url"
 }
 
 # HTTP/2 over TLS load with h2load. It connects to 127.0.0.1 but names `localhost` in SNI and

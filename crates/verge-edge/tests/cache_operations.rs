@@ -333,7 +333,13 @@ async fn a_leader_leaving_mid_body_releases_the_waiters() {
         waited < Duration::from_secs(5),
         "the waiters took {waited:?}"
     );
-    assert_eq!(origin.count(), 1 + FOLLOWERS);
+    // Released waiters fetch again; those that arrive together may collapse among
+    // themselves, so the origin sees between one and FOLLOWERS requests more.
+    let fetched = origin.count();
+    assert!(
+        (2..=1 + FOLLOWERS).contains(&fetched),
+        "origin requests: {fetched}"
+    );
     gate.open();
 }
 

@@ -17,27 +17,6 @@ mod support;
 
 use support::{VERGE, Verge, admin_send, get, origin};
 
-async fn post(addr: SocketAddr, path: &str) -> (u16, String) {
-    let stream = TcpStream::connect(addr).await.expect("connect");
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(conn);
-    let request = Request::post(path)
-        .header("host", "admin")
-        .body(Full::<Bytes>::default())
-        .expect("request");
-    let response = sender.send_request(request).await.expect("response");
-    let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
-
 async fn get_h2_tls(addr: SocketAddr, path: &str) -> (u16, http::Version, String) {
     // The edge's own client configuration for `tls_verify = false` origins accepts its
     // self-signed certificate.
@@ -109,7 +88,7 @@ async fn serve_origin_http1_http2_tls_and_drain() {
         "the self-signed certificate is kept"
     );
 
-    let (status, text) = post(verge.admin, "/reload").await;
+    let (status, text) = admin_send(verge.admin, "POST", "/reload", "").await;
     assert_eq!(status, 200, "{text}");
     let (status, _, metrics) = get(verge.admin, "admin", "/metrics").await;
     assert_eq!(status, 200);
@@ -191,7 +170,7 @@ async fn config_file_reload_on_sighup_keeps_serving_through_a_bad_config() {
     }
 
     std::fs::write(&path, "[[distributions]]\nid = 5\n").expect("write");
-    let (status, text) = post(verge.admin, "/reload").await;
+    let (status, text) = admin_send(verge.admin, "POST", "/reload", "").await;
     assert_eq!(status, 400);
     assert!(
         text.contains("rejected") && text.contains("verge.toml:2"),

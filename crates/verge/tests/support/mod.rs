@@ -131,26 +131,9 @@ pub async fn origin() -> SocketAddr {
     addr
 }
 
+/// Sends `GET path` with a host.
 pub async fn get(addr: SocketAddr, host: &str, path: &str) -> (u16, http::HeaderMap, String) {
-    let stream = TcpStream::connect(addr).await.expect("connect");
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(conn);
-    let request = Request::get(path)
-        .header("host", host)
-        .body(Full::<Bytes>::default())
-        .expect("request");
-    let response = sender.send_request(request).await.expect("response");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, headers, String::from_utf8_lossy(&body).into_owned())
+    send(addr, "GET", host, path, &[], "").await
 }
 
 /// Sends `method path` to `addr` with a host, headers and a body; the status, headers and
@@ -192,24 +175,6 @@ pub async fn send(
 
 /// Sends `method path` with a JSON body to the admin API.
 pub async fn admin_send(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
-    let stream = TcpStream::connect(addr).await.expect("connect");
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(conn);
-    let request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", "admin")
-        .body(Full::new(Bytes::from(body.to_owned())))
-        .expect("request");
-    let response = sender.send_request(request).await.expect("response");
-    let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
+    let (status, _, text) = send(addr, method, "admin", path, &[], body).await;
+    (status, text)
 }
