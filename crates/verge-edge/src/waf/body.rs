@@ -42,10 +42,7 @@ pub async fn inspect(mut body: Body, limit: usize) -> Result<Inspected, BoxError
     if prefix.len() >= limit && !http_body::Body::is_end_stream(&body) {
         complete = false;
     }
-    let replay = Replay {
-        pieces,
-        rest: Some(body),
-    };
+    let replay = Replay { pieces, rest: body };
     Ok(Inspected {
         prefix: prefix.freeze(),
         complete,
@@ -56,7 +53,7 @@ pub async fn inspect(mut body: Body, limit: usize) -> Result<Inspected, BoxError
 /// The pieces already read, then the rest of the body.
 struct Replay {
     pieces: VecDeque<Frame<Bytes>>,
-    rest: Option<Body>,
+    rest: Body,
 }
 
 impl http_body::Body for Replay {
@@ -70,14 +67,11 @@ impl http_body::Body for Replay {
         if let Some(frame) = self.pieces.pop_front() {
             return Poll::Ready(Some(Ok(frame)));
         }
-        match self.rest.as_mut() {
-            Some(rest) => Pin::new(rest).poll_frame(cx),
-            None => Poll::Ready(None),
-        }
+        Pin::new(&mut self.rest).poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
-        self.pieces.is_empty() && self.rest.as_ref().is_none_or(|r| r.is_end_stream())
+        self.pieces.is_empty() && self.rest.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -87,11 +81,7 @@ impl http_body::Body for Replay {
             .filter_map(|f| f.data_ref())
             .map(|d| d.len() as u64)
             .sum();
-        let rest = self
-            .rest
-            .as_ref()
-            .map(|r| r.size_hint())
-            .unwrap_or_default();
+        let rest = self.rest.size_hint();
         let mut hint = SizeHint::new();
         hint.set_lower(rest.lower() + buffered);
         if let Some(upper) = rest.upper() {
